@@ -1,0 +1,155 @@
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import { createIdentityService, type IdentityTables, identityMigrations, identityRoutes } from './domains/identity/index.ts';
+import { createArtifactStore, createTrackingService, type TrackingTables, trackingMigrations, trackingRoutes } from './domains/tracking/index.ts';
+import type { ServerConfig } from './platform/config.ts';
+import { type MetadataDb, migrate, openMetadataDb } from './platform/db.ts';
+import { AppError } from './platform/errors.ts';
+import { buildOpenApi, defineRoute, type RouteSpec, registerRoutes, sendError } from './platform/http.ts';
+import { createHttpMetrics } from './platform/metrics.ts';
+import { WEIR_VERSION } from './version.ts';
+
+/** A built Weir server: the fastify app plus what tests and main need to reach. */
+export interface WeirApp {
+  app: FastifyInstance;
+  routes: RouteSpec[];
+  store: MetadataDb;
+  close(): Promise<void>;
+}
+
+/** Options for building the app beyond the config (tests pass a log stream). */
+export interface BuildOptions {
+  logStream?: NodeJS.WritableStream;
+  announce?: (line: string) => void;
+}
+
+/** The one composition root: opens the store, runs migrations, creates every service and registers every route. */
+export async function buildApp(config: ServerConfig, options: BuildOptions = {}): Promise<WeirApp> {
+  const store = openMetadataDb({ dataDir: config.dataDir, metadataUrl: config.metadataUrl });
+  await migrate(store, [...identityMigrations, ...trackingMigrations]);
+
+  const identity = createIdentityService({ db: store.db as Kysely<IdentityTables> });
+  await identity.bootstrap({
+    adminToken: config.adminToken,
+    dataDir: config.dataDir,
+    announce: options.announce ?? ((line) => process.stdout.write(`${line}\n`)),
+  });
+  const tracking = createTrackingService({ db: store.db as Kysely<TrackingTables>, dialect: store.dialect, access: identity });
+  await tracking.bootstrap();
+  const artifacts = createArtifactStore(path.join(config.dataDir, 'artifacts'));
+
+  const metrics = createHttpMetrics();
+  const app = Fastify({
+    logger: {
+      level: config.logLevel,
+      stream: options.logStream ?? process.stdout,
+      // Only method, path and id are logged: never headers, query strings or bodies, so tokens and passwords stay out.
+      serializers: {
+        req: (req) => ({ method: req.method, url: String(req.url).split('?')[0], id: req.id }),
+        res: (res) => ({ statusCode: res.statusCode }),
+      },
+      redact: ['req.headers.authorization', 'headers.authorization', 'password', 'token', 'token_value'],
+    },
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : crypto.randomUUID();
+    },
+    requestIdHeader: false,
+    bodyLimit: 1024 * 1024 * 1024,
+    routerOptions: { maxParamLength: 2000 },
+    disableRequestLogging: true,
+  });
+  app.removeAllContentTypeParsers();
+  // Bodies are handed to routes as streams: JSON routes read them with a limit, artifact uploads stream to disk.
+  app.addContentTypeParser('*', (_req, payload, done) => done(null, payload as Readable));
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    metrics.observe(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    // One line per request; the serializer keeps only method, path and id (no query, headers or body).
+    req.log.info({ req, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const body = req.body as Readable | undefined;
+    if (body && typeof body.resume === 'function') body.resume();
+    return sendError(reply, new AppError('ENDPOINT_NOT_FOUND', `No API found for '${req.method} ${String(req.url).split('?')[0]}'`));
+  });
+  app.setErrorHandler((err, req, reply) => {
+    const status = (err as { statusCode?: number }).statusCode;
+    if (status && status >= 400 && status < 500) {
+      return sendError(reply, new AppError(status === 404 ? 'ENDPOINT_NOT_FOUND' : 'BAD_REQUEST', err instanceof Error ? err.message : 'Bad request'));
+    }
+    req.log.error({ err }, 'unhandled error');
+    return sendError(reply, new AppError('INTERNAL_ERROR', 'Internal error. See the server log for details.'));
+  });
+
+  const routes: RouteSpec[] = [
+    ...identityRoutes(identity, { experiments: { displayType: 'mlflowExperiment', exists: (id) => tracking.experimentExists(id) } }),
+    ...trackingRoutes(tracking, artifacts),
+  ];
+  const systemRoutes: RouteSpec[] = [
+    defineRoute({
+      method: 'GET',
+      paths: ['/health'],
+      summary: 'Liveness: answers OK',
+      tag: 'system',
+      auth: 'public',
+      input: z.object({}),
+      handler: (_i, { reply }) => reply.code(200).type('text/plain').send('OK'),
+    }) as unknown as RouteSpec,
+    defineRoute({
+      method: 'GET',
+      paths: ['/version'],
+      summary: 'Server version',
+      tag: 'system',
+      auth: 'public',
+      input: z.object({}),
+      handler: (_i, { reply }) => reply.code(200).type('text/plain').send(WEIR_VERSION),
+    }) as unknown as RouteSpec,
+    defineRoute({
+      method: 'GET',
+      paths: ['/api/3.0/mlflow/server-info', '/ajax-api/3.0/mlflow/server-info'],
+      summary: 'MLflow 3 server capabilities',
+      tag: 'system',
+      auth: 'public',
+      input: z.object({}),
+      handler: () => ({ store_type: 'SqlStore', workspaces_enabled: false }),
+    }) as unknown as RouteSpec,
+    defineRoute({
+      method: 'GET',
+      paths: ['/metrics'],
+      summary: 'Prometheus metrics',
+      tag: 'system',
+      auth: 'public',
+      input: z.object({}),
+      handler: (_i, { reply }) => reply.code(200).type('text/plain; version=0.0.4').send(metrics.render()),
+    }) as unknown as RouteSpec,
+    defineRoute({
+      method: 'GET',
+      paths: ['/api/openapi.json'],
+      summary: 'This OpenAPI document',
+      tag: 'system',
+      auth: 'public',
+      input: z.object({}),
+      handler: () => buildOpenApi(allRoutes, WEIR_VERSION),
+    }) as unknown as RouteSpec,
+  ];
+  const allRoutes = [...routes, ...systemRoutes];
+  registerRoutes(app, allRoutes, (req) => identity.authenticate(req.headers.authorization));
+  await app.ready();
+
+  return {
+    app,
+    routes: allRoutes,
+    store,
+    async close() {
+      await app.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,1215 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { type Kysely, type Selectable, sql } from 'kysely';
+import type { DialectName } from '../../platform/db.ts';
+import { AppError, invalidParameter, notFound } from '../../platform/errors.ts';
+import type { Principal } from '../../platform/http.ts';
+import { EXPERIMENT_OBJECT, type ExperimentAccess, readableExperiments, requireExperimentLevel } from './tracking.access.ts';
+import { searchExperimentRows, searchLoggedModelRows, searchRunRows } from './tracking.search.ts';
+import type { TrackingTables } from './tracking.tables.ts';
+import {
+  decodePageToken,
+  encodePageToken,
+  generateRunName,
+  invalidValue,
+  LIMITS,
+  storedMetricValue,
+  truncate,
+  validateKey,
+  validateMaxResults,
+  validateRunId,
+  wireMetricValue,
+} from './tracking.validation.ts';
+
+type Db = Kysely<TrackingTables>;
+type ViewType = 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
+type KV = { key: string; value?: string | undefined };
+
+/** A metric point as the service receives it. */
+export interface MetricPoint {
+  key: string;
+  value: number;
+  timestamp: number;
+  step?: number | undefined;
+  model_id?: string | undefined;
+  dataset_name?: string | undefined;
+  dataset_digest?: string | undefined;
+}
+
+const RUN_NAME_TAG = 'mlflow.runName';
+const LOG_MODEL_HISTORY_TAG = 'mlflow.log-model.history';
+const ARTIFACT_SCHEME = 'mlflow-artifacts:';
+const IN_CHUNK = 5000;
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function lifecycleStages(view: ViewType | undefined): string[] {
+  if (view === 'DELETED_ONLY') return ['deleted'];
+  if (view === 'ALL') return ['active', 'deleted'];
+  return ['active'];
+}
+
+/** Tracking: MLflow experiments, runs, logging, history, inputs/outputs and logged models. */
+export type TrackingService = ReturnType<typeof createTrackingService>;
+
+/** Creates the tracking service. `access` decides experiment permissions; `dataDir` anchors artifact roots. */
+export function createTrackingService(deps: { db: Db; dialect: DialectName; access: ExperimentAccess; now?: () => number }) {
+  const { db, dialect, access } = deps;
+  const now = deps.now ?? Date.now;
+
+  async function experimentRow(experimentId: string, q: Db = db) {
+    const id = Number(experimentId);
+    if (!/^\d{1,18}$/.test(experimentId) || !Number.isSafeInteger(id)) throw notFound(`No Experiment with id=${experimentId} exists`);
+    const row = await q.selectFrom('experiments').selectAll().where('experiment_id', '=', id).executeTakeFirst();
+    if (!row) throw notFound(`No Experiment with id=${experimentId} exists`);
+    return row;
+  }
+
+  async function experimentTags(ids: number[]) {
+    const map = new Map<number, { key: string; value: string }[]>();
+    for (const part of chunks(ids, IN_CHUNK)) {
+      const rows = await db.selectFrom('experiment_tags').selectAll().where('experiment_id', 'in', part).execute();
+      for (const r of rows) {
+        const list = map.get(r.experiment_id) ?? [];
+        if (list.length === 0) map.set(r.experiment_id, list);
+        list.push({ key: r.key, value: r.value });
+      }
+    }
+    return map;
+  }
+
+  function experimentJson(row: Selectable<TrackingTables['experiments']>, tags: { key: string; value: string }[]) {
+    return {
+      experiment_id: String(row.experiment_id),
+      name: row.name,
+      artifact_location: row.artifact_location,
+      lifecycle_stage: row.lifecycle_stage,
+      last_update_time: row.last_update_time,
+      creation_time: row.creation_time,
+      tags,
+    };
+  }
+
+  async function runRow(runId: string | undefined, q: Db = db) {
+    if (!runId) throw invalidParameter("Missing value for required parameter 'run_id'. See the API docs for more information about request parameters.");
+    const row = await q.selectFrom('runs').selectAll().where('run_uuid', '=', runId).executeTakeFirst();
+    if (!row) throw notFound(`Run with id=${runId} not found`);
+    return row;
+  }
+
+  function requireActiveRun(row: { run_uuid: string; lifecycle_stage: string }) {
+    if (row.lifecycle_stage !== 'active') {
+      throw invalidParameter(`The run ${row.run_uuid} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`);
+    }
+  }
+
+  function requireActiveExperiment(row: { experiment_id: number; lifecycle_stage: string }) {
+    if (row.lifecycle_stage !== 'active') {
+      throw invalidParameter(`The experiment ${row.experiment_id} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`);
+    }
+  }
+
+  /** Loads a run the caller may act on at `need`. */
+  async function authorizedRun(principal: Principal, runId: string | undefined, need: 'CAN_READ' | 'CAN_EDIT' | 'CAN_MANAGE') {
+    const row = await runRow(runId);
+    await requireExperimentLevel(access, principal, String(row.experiment_id), need);
+    return row;
+  }
+
+  async function hydrateRuns(rows: TrackingTables['runs'][]) {
+    const ids = rows.map((r) => r.run_uuid);
+    const tags = new Map<string, { key: string; value: string }[]>();
+    const params = new Map<string, { key: string; value: string }[]>();
+    const metrics = new Map<string, Record<string, unknown>[]>();
+    const inputs = new Map<string, Record<string, unknown>[]>();
+    const modelInputs = new Map<string, { model_id: string }[]>();
+    const modelOutputs = new Map<string, { model_id: string; step: number }[]>();
+    const push = <V>(m: Map<string, V[]>, k: string, v: V) => {
+      const l = m.get(k);
+      if (l) l.push(v);
+      else m.set(k, [v]);
+    };
+    for (const part of chunks(ids, IN_CHUNK)) {
+      if (part.length === 0) continue;
+      const [tagRows, paramRows, metricRows, inputRows, ioRows] = await Promise.all([
+        db.selectFrom('tags').selectAll().where('run_uuid', 'in', part).execute(),
+        db.selectFrom('params').selectAll().where('run_uuid', 'in', part).execute(),
+        db.selectFrom('latest_metrics').selectAll().where('run_uuid', 'in', part).execute(),
+        db
+          .selectFrom('run_inputs as i')
+          .innerJoin('datasets as d', 'd.dataset_uuid', 'i.dataset_uuid')
+          .select(['i.run_uuid', 'i.input_uuid', 'd.name', 'd.digest', 'd.source_type', 'd.source', 'd.schema', 'd.profile'])
+          .where('i.run_uuid', 'in', part)
+          .execute(),
+        db.selectFrom('run_model_io').selectAll().where('run_uuid', 'in', part).execute(),
+      ]);
+      for (const r of tagRows) push(tags, r.run_uuid, { key: r.key, value: r.value });
+      for (const r of paramRows) push(params, r.run_uuid, { key: r.key, value: r.value });
+      for (const r of metricRows) {
+        push(metrics, r.run_uuid, { key: r.key, value: wireMetricValue(r.value, r.is_nan), timestamp: r.timestamp, step: r.step });
+      }
+      const inputIds = inputRows.map((r) => r.input_uuid);
+      const inputTags = new Map<string, { key: string; value: string }[]>();
+      for (const ip of chunks(inputIds, IN_CHUNK)) {
+        for (const t of await db.selectFrom('input_tags').selectAll().where('input_uuid', 'in', ip).execute()) {
+          push(inputTags, t.input_uuid, { key: t.key, value: t.value });
+        }
+      }
+      for (const r of inputRows) {
+        const dataset: Record<string, unknown> = { name: r.name, digest: r.digest, source_type: r.source_type, source: r.source };
+        if (r.schema !== null) dataset.schema = r.schema;
+        if (r.profile !== null) dataset.profile = r.profile;
+        push(inputs, r.run_uuid, { tags: inputTags.get(r.input_uuid) ?? [], dataset });
+      }
+      for (const r of ioRows) {
+        if (r.direction === 'input') push(modelInputs, r.run_uuid, { model_id: r.model_id });
+        else push(modelOutputs, r.run_uuid, { model_id: r.model_id, step: r.step });
+      }
+    }
+    return rows.map((r) => {
+      const info: Record<string, unknown> = {
+        run_id: r.run_uuid,
+        run_uuid: r.run_uuid,
+        run_name: r.name,
+        experiment_id: String(r.experiment_id),
+        user_id: r.user_id,
+        status: r.status,
+        start_time: r.start_time,
+        artifact_uri: r.artifact_uri,
+        lifecycle_stage: r.lifecycle_stage,
+      };
+      if (r.end_time !== null) info.end_time = r.end_time;
+      return {
+        info,
+        data: { metrics: metrics.get(r.run_uuid) ?? [], params: params.get(r.run_uuid) ?? [], tags: tags.get(r.run_uuid) ?? [] },
+        inputs: { dataset_inputs: inputs.get(r.run_uuid) ?? [], model_inputs: modelInputs.get(r.run_uuid) ?? [] },
+        outputs: { model_outputs: modelOutputs.get(r.run_uuid) ?? [] },
+      };
+    });
+  }
+
+  async function writeTags(q: Db, run: TrackingTables['runs'], tags: KV[]) {
+    // Within one request the last value of a repeated key wins.
+    const last = new Map<string, string>();
+    for (const t of tags) last.set(t.key, truncate(t.value ?? '', LIMITS.runTagValue));
+    if (last.size === 0) return;
+    await q
+      .insertInto('tags')
+      .values([...last].map(([key, value]) => ({ run_uuid: run.run_uuid, key, value })))
+      .onConflict((oc) => oc.columns(['run_uuid', 'key']).doUpdateSet({ value: (eb) => eb.ref('excluded.value') }))
+      .execute();
+    const name = last.get(RUN_NAME_TAG);
+    if (name !== undefined && name !== run.name) {
+      await q.updateTable('runs').set({ name }).where('run_uuid', '=', run.run_uuid).execute();
+    }
+  }
+
+  async function writeParams(q: Db, runId: string, params: KV[]) {
+    if (params.length === 0) return;
+    const rows = params.map((p) => ({ run_uuid: runId, key: p.key, value: truncate(p.value ?? '', LIMITS.paramValue) }));
+    await q
+      .insertInto('params')
+      .values(rows)
+      .onConflict((oc) => oc.columns(['run_uuid', 'key']).doNothing())
+      .execute();
+    const stored = await q
+      .selectFrom('params')
+      .select(['key', 'value'])
+      .where('run_uuid', '=', runId)
+      .where(
+        'key',
+        'in',
+        rows.map((r) => r.key),
+      )
+      .execute();
+    const existing = new Map(stored.map((r) => [r.key, r.value]));
+    const conflicts = rows.filter((r) => existing.get(r.key) !== r.value);
+    if (conflicts.length === 1 && params.length === 1) {
+      const c = conflicts[0] as (typeof rows)[number];
+      throw invalidParameter(
+        `Changing param values is not allowed. Param with key='${c.key}' was already logged with value='${existing.get(c.key)}' for run ID='${runId}'. Attempted logging new value '${c.value}'.`,
+      );
+    }
+    if (conflicts.length > 0) {
+      const logged = conflicts.map((c) => `Param(key='${c.key}', value='${existing.get(c.key)}')`).join(', ');
+      throw invalidParameter(`Changing param values is not allowed. Params were already logged='[${logged}]' for run ID='${runId}'.`);
+    }
+  }
+
+  async function writeMetrics(q: Db, run: TrackingTables['runs'], metrics: MetricPoint[]) {
+    if (metrics.length === 0) return;
+    const rows = metrics.map((m) => ({
+      run_uuid: run.run_uuid,
+      key: m.key,
+      timestamp: m.timestamp,
+      step: m.step ?? 0,
+      ...storedMetricValue(m.value),
+    }));
+    // 6 bound values per row: keep each statement well under SQLite's variable limit.
+    for (const part of chunks(rows, 2000)) {
+      await q
+        .insertInto('metrics')
+        .values(part)
+        .onConflict((oc) => oc.columns(['run_uuid', 'key', 'timestamp', 'step', 'value', 'is_nan']).doNothing())
+        .execute();
+    }
+    // Latest value per key = max (step, timestamp, value); sorted keys keep concurrent upserts deadlock-free on PostgreSQL.
+    const latest = new Map<string, (typeof rows)[number]>();
+    for (const r of rows) {
+      const cur = latest.get(r.key);
+      if (!cur || r.step > cur.step || (r.step === cur.step && (r.timestamp > cur.timestamp || (r.timestamp === cur.timestamp && r.value > cur.value)))) {
+        latest.set(r.key, r);
+      }
+    }
+    const latestRows = [...latest.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    for (const part of chunks(latestRows, 2000)) {
+      await q
+        .insertInto('latest_metrics')
+        .values(part)
+        .onConflict((oc) =>
+          oc
+            .columns(['run_uuid', 'key'])
+            .doUpdateSet({
+              value: (eb) => eb.ref('excluded.value'),
+              is_nan: (eb) => eb.ref('excluded.is_nan'),
+              step: (eb) => eb.ref('excluded.step'),
+              timestamp: (eb) => eb.ref('excluded.timestamp'),
+            })
+            .where(sql<boolean>`(excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)`),
+        )
+        .execute();
+    }
+    const modelRows = metrics
+      .filter((m) => m.model_id)
+      .map((m) => ({
+        model_id: m.model_id as string,
+        key: m.key,
+        timestamp: m.timestamp,
+        step: m.step ?? 0,
+        ...storedMetricValue(m.value),
+        run_id: run.run_uuid,
+        dataset_name: m.dataset_name ?? '',
+        dataset_digest: m.dataset_digest ?? '',
+      }));
+    for (const part of chunks(modelRows, 1000)) {
+      await q
+        .insertInto('logged_model_metrics')
+        .values(part)
+        .onConflict((oc) =>
+          oc
+            .columns(['model_id', 'key', 'step', 'timestamp', 'run_id', 'dataset_name', 'dataset_digest'])
+            .doUpdateSet({ value: (eb) => eb.ref('excluded.value'), is_nan: (eb) => eb.ref('excluded.is_nan') }),
+        )
+        .execute();
+    }
+  }
+
+  function validateMetric(m: MetricPoint, prefix: string) {
+    validateKey(m.key, `${prefix}key`);
+    if (m.timestamp < 0) throw invalidValue(`${prefix}timestamp`, m.timestamp, 'Timestamp must be non-negative');
+  }
+
+  const artifactRoot = (experimentId: number) => `${ARTIFACT_SCHEME}/${experimentId}`;
+
+  function validateArtifactLocation(loc: string) {
+    if (loc.startsWith('runs:')) throw invalidParameter(`Artifact location cannot be a runs:/ URI. Given: '${loc}'`);
+    if (/[?#]/.test(loc)) throw invalidParameter(`'artifact_location' URL can't include fragments or params.`);
+    if (loc.length > 2048) throw invalidParameter("'artifact_location' exceeds the maximum length of 2048 characters");
+    if (loc.includes('\0')) throw invalidParameter('Invalid path');
+  }
+
+  function resolveArtifactLocation(loc: string): string {
+    if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(loc)) return loc;
+    return path.resolve(loc);
+  }
+
+  return {
+    /** Creates the Default experiment (id 0) on a fresh store. */
+    async bootstrap() {
+      const exists = await db.selectFrom('experiments').select('experiment_id').where('experiment_id', '=', 0).executeTakeFirst();
+      if (exists) return;
+      const t = now();
+      await db
+        .insertInto('experiments')
+        .values({
+          experiment_id: 0,
+          name: 'Default',
+          artifact_location: artifactRoot(0),
+          lifecycle_stage: 'active',
+          creation_time: t,
+          last_update_time: t,
+          owner_id: null,
+        })
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+    },
+
+    async createExperiment(principal: Principal, input: { name: string; artifact_location?: string | undefined; tags?: KV[] | undefined }) {
+      if (input.name.length > LIMITS.experimentName) {
+        throw invalidParameter(`'name' exceeds the maximum length of ${LIMITS.experimentName} characters`);
+      }
+      if (input.artifact_location) validateArtifactLocation(input.artifact_location);
+      for (const t of input.tags ?? []) {
+        validateKey(t.key, 'key');
+        if ((t.value ?? '').length > LIMITS.experimentTagValue)
+          throw invalidParameter(`'value' exceeds the maximum length of ${LIMITS.experimentTagValue} characters`);
+      }
+      const t = now();
+      const id = await db
+        .transaction()
+        .execute(async (trx) => {
+          const dup = await trx.selectFrom('experiments').select('experiment_id').where('name', '=', input.name).executeTakeFirst();
+          if (dup) throw new AppError('RESOURCE_ALREADY_EXISTS', `Experiment(name=${input.name}) already exists.`);
+          const row = await trx
+            .insertInto('experiments')
+            .values({ name: input.name, artifact_location: '', lifecycle_stage: 'active', creation_time: t, last_update_time: t, owner_id: principal.id })
+            .returning('experiment_id')
+            .executeTakeFirstOrThrow();
+          const loc = input.artifact_location ? resolveArtifactLocation(input.artifact_location) : artifactRoot(row.experiment_id);
+          await trx.updateTable('experiments').set({ artifact_location: loc }).where('experiment_id', '=', row.experiment_id).execute();
+          const tags = new Map((input.tags ?? []).map((tg) => [tg.key, tg.value ?? '']));
+          if (tags.size > 0) {
+            await trx
+              .insertInto('experiment_tags')
+              .values([...tags].map(([key, value]) => ({ experiment_id: row.experiment_id, key, value })))
+              .execute();
+          }
+          return row.experiment_id;
+        })
+        .catch((err: unknown) => {
+          // A concurrent create of the same name loses on the unique index.
+          if (err instanceof AppError) throw err;
+          if (/unique|duplicate/i.test(String((err as Error)?.message)))
+            throw new AppError('RESOURCE_ALREADY_EXISTS', `Experiment(name=${input.name}) already exists.`);
+          throw err;
+        });
+      if (!principal.isAdmin) await access.setObjectAcl(EXPERIMENT_OBJECT, String(id), [{ principalId: principal.id, level: 'CAN_MANAGE' }], false);
+      return { experiment_id: String(id) };
+    },
+
+    async getExperiment(principal: Principal, experimentId: string) {
+      const row = await experimentRow(experimentId);
+      await requireExperimentLevel(access, principal, experimentId, 'CAN_READ');
+      return { experiment: experimentJson(row, (await experimentTags([row.experiment_id])).get(row.experiment_id) ?? []) };
+    },
+
+    async getExperimentByName(principal: Principal, name: string) {
+      const row = await db.selectFrom('experiments').selectAll().where('name', '=', name).executeTakeFirst();
+      if (!row) throw notFound(`Could not find experiment with name '${name}'`);
+      await requireExperimentLevel(access, principal, String(row.experiment_id), 'CAN_READ');
+      return { experiment: experimentJson(row, (await experimentTags([row.experiment_id])).get(row.experiment_id) ?? []) };
+    },
+
+    async searchExperiments(
+      principal: Principal,
+      input: {
+        max_results?: number | undefined;
+        page_token?: string | undefined;
+        filter?: string | undefined;
+        order_by?: string[] | undefined;
+        view_type?: ViewType | undefined;
+      },
+    ) {
+      const maxResults = validateMaxResults(input.max_results, LIMITS.searchMax, 1000);
+      const offset = decodePageToken(input.page_token);
+      const readable = await readableExperiments(access, principal);
+      const rows = await searchExperimentRows(db, dialect, {
+        stages: lifecycleStages(input.view_type),
+        filter: input.filter,
+        orderBy: input.order_by,
+        readable: readable ? [...readable].map(Number).filter(Number.isSafeInteger) : null,
+        offset,
+        limit: maxResults + 1,
+      });
+      const page = rows.slice(0, maxResults);
+      const tags = await experimentTags(page.map((r) => r.experiment_id));
+      const out: Record<string, unknown> = { experiments: page.map((r) => experimentJson(r, tags.get(r.experiment_id) ?? [])) };
+      if (rows.length > maxResults) out.next_page_token = encodePageToken(offset + maxResults);
+      return out;
+    },
+
+    async renameExperiment(principal: Principal, experimentId: string, newName: string) {
+      const row = await experimentRow(experimentId);
+      await requireExperimentLevel(access, principal, experimentId, 'CAN_MANAGE');
+      if (row.lifecycle_stage !== 'active') throw new AppError('INVALID_STATE', 'Cannot rename a non-active experiment.');
+      if (newName.length > LIMITS.experimentName) throw invalidParameter(`'new_name' exceeds the maximum length of ${LIMITS.experimentName} characters`);
+      const dup = await db.selectFrom('experiments').select('experiment_id').where('name', '=', newName).executeTakeFirst();
+      if (dup && dup.experiment_id !== row.experiment_id) throw new AppError('RESOURCE_ALREADY_EXISTS', `Experiment(name=${newName}) already exists.`);
+      await db.updateTable('experiments').set({ name: newName, last_update_time: now() }).where('experiment_id', '=', row.experiment_id).execute();
+      return {};
+    },
+
+    async deleteExperiment(principal: Principal, experimentId: string) {
+      const row = await experimentRow(experimentId);
+      await requireExperimentLevel(access, principal, experimentId, 'CAN_MANAGE');
+      if (row.lifecycle_stage !== 'active') throw notFound(`No Experiment with id=${experimentId} exists`);
+      const t = now();
+      await db.transaction().execute(async (trx) => {
+        await trx.updateTable('experiments').set({ lifecycle_stage: 'deleted', last_update_time: t }).where('experiment_id', '=', row.experiment_id).execute();
+        await trx
+          .updateTable('runs')
+          .set({ lifecycle_stage: 'deleted', deleted_time: t })
+          .where('experiment_id', '=', row.experiment_id)
+          .where('lifecycle_stage', '=', 'active')
+          .execute();
+      });
+      return {};
+    },
+
+    async restoreExperiment(principal: Principal, experimentId: string) {
+      const row = await experimentRow(experimentId);
+      await requireExperimentLevel(access, principal, experimentId, 'CAN_MANAGE');
+      if (row.lifecycle_stage !== 'deleted') throw notFound(`No Experiment with id=${experimentId} exists`);
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('experiments')
+          .set({ lifecycle_stage: 'active', last_update_time: now() })
+          .where('experiment_id', '=', row.experiment_id)
+          .execute();
+        await trx
+          .updateTable('runs')
+          .set({ lifecycle_stage: 'active', deleted_time: null })
+          .where('experiment_id', '=', row.experiment_id)
+          .where('lifecycle_stage', '=', 'deleted')
+          .execute();
+      });
+      return {};
+    },
+
+    async setExperimentTag(principal: Principal, experimentId: string, key: string, value: string | undefined) {
+      const row = await experimentRow(experimentId);
+      await requireExperimentLevel(access, principal, experimentId, 'CAN_EDIT');
+      requireActiveExperiment(row);
+      validateKey(key);
+      const v = value ?? '';
+      if (v.length > LIMITS.experimentTagValue) throw invalidParameter(`'value' exceeds the maximum length of ${LIMITS.experimentTagValue} characters`);
+      await db
+        .insertInto('experiment_tags')
+        .values({ experiment_id: row.experiment_id, key, value: v })
+        .onConflict((oc) => oc.columns(['experiment_id', 'key']).doUpdateSet({ value: v }))
+        .execute();
+      return {};
+    },
+
+    async deleteExperimentTag(principal: Principal, experimentId: string, key: string) {
+      const row = await experimentRow(experimentId);
+      await requireExperimentLevel(access, principal, experimentId, 'CAN_EDIT');
+      requireActiveExperiment(row);
+      const res = await db.deleteFrom('experiment_tags').where('experiment_id', '=', row.experiment_id).where('key', '=', key).executeTakeFirst();
+      if (Number(res.numDeletedRows) === 0) throw notFound(`No tag with name: ${key} in experiment with id ${experimentId}`);
+      return {};
+    },
+
+    /** True when the experiment exists (for the permissions API). */
+    async experimentExists(experimentId: string) {
+      try {
+        await experimentRow(experimentId);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+
+    async createRun(
+      principal: Principal,
+      input: {
+        experiment_id?: string | undefined;
+        user_id?: string | undefined;
+        run_name?: string | undefined;
+        start_time?: number | undefined;
+        tags?: KV[] | undefined;
+      },
+    ) {
+      const experimentId = input.experiment_id || '0';
+      const exp = await experimentRow(experimentId);
+      await requireExperimentLevel(access, principal, experimentId, 'CAN_EDIT');
+      requireActiveExperiment(exp);
+      const tags = (input.tags ?? []).map((t) => ({ key: t.key, value: t.value ?? '' }));
+      for (const t of tags) validateKey(t.key);
+      const tagName = [...tags].reverse().find((t) => t.key === RUN_NAME_TAG)?.value;
+      if (input.run_name && tagName !== undefined && tagName !== input.run_name) {
+        throw invalidParameter(
+          `Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different values (run_name='${input.run_name}', mlflow.runName='${tagName}').`,
+        );
+      }
+      const name = input.run_name || tagName || generateRunName();
+      if (tagName === undefined || tagName !== name) tags.push({ key: RUN_NAME_TAG, value: name });
+      const runId = randomUUID().replace(/-/g, '');
+      const row: TrackingTables['runs'] = {
+        run_uuid: runId,
+        experiment_id: exp.experiment_id,
+        name,
+        user_id: input.user_id ?? principal.userName,
+        status: 'RUNNING',
+        start_time: input.start_time ?? now(),
+        end_time: null,
+        deleted_time: null,
+        lifecycle_stage: 'active',
+        artifact_uri: `${exp.artifact_location.replace(/\/+$/, '')}/${runId}/artifacts`,
+      };
+      await db.transaction().execute(async (trx) => {
+        await trx.insertInto('runs').values(row).execute();
+        await writeTags(trx, row, tags);
+      });
+      const [run] = await hydrateRuns([row]);
+      return { run };
+    },
+
+    async getRun(principal: Principal, runId: string | undefined) {
+      const row = await authorizedRun(principal, runId, 'CAN_READ');
+      const [run] = await hydrateRuns([row]);
+      return { run };
+    },
+
+    async updateRun(
+      principal: Principal,
+      input: {
+        run_id?: string | undefined;
+        run_uuid?: string | undefined;
+        status?: string | undefined;
+        end_time?: number | undefined;
+        run_name?: string | undefined;
+      },
+    ) {
+      const row = await authorizedRun(principal, input.run_id || input.run_uuid, 'CAN_EDIT');
+      requireActiveRun(row);
+      const patch: Partial<TrackingTables['runs']> = {};
+      if (input.status) patch.status = input.status;
+      if (input.end_time !== undefined) patch.end_time = input.end_time;
+      if (input.run_name) patch.name = input.run_name;
+      await db.transaction().execute(async (trx) => {
+        if (Object.keys(patch).length > 0) await trx.updateTable('runs').set(patch).where('run_uuid', '=', row.run_uuid).execute();
+        if (input.run_name) await writeTags(trx, { ...row, name: input.run_name }, [{ key: RUN_NAME_TAG, value: input.run_name }]);
+      });
+      const [run] = await hydrateRuns([{ ...row, ...patch }]);
+      return { run_info: run?.info };
+    },
+
+    async deleteRun(principal: Principal, runId: string | undefined) {
+      const row = await authorizedRun(principal, runId, 'CAN_EDIT');
+      await db.updateTable('runs').set({ lifecycle_stage: 'deleted', deleted_time: now() }).where('run_uuid', '=', row.run_uuid).execute();
+      return {};
+    },
+
+    async restoreRun(principal: Principal, runId: string | undefined) {
+      const row = await authorizedRun(principal, runId, 'CAN_EDIT');
+      await db.updateTable('runs').set({ lifecycle_stage: 'active', deleted_time: null }).where('run_uuid', '=', row.run_uuid).execute();
+      return {};
+    },
+
+    async searchRuns(
+      principal: Principal,
+      input: {
+        experiment_ids?: string[] | undefined;
+        filter?: string | undefined;
+        run_view_type?: ViewType | undefined;
+        max_results?: number | undefined;
+        order_by?: string[] | undefined;
+        page_token?: string | undefined;
+      },
+    ) {
+      const maxResults = validateMaxResults(input.max_results, LIMITS.searchMax, 1000);
+      const offset = decodePageToken(input.page_token);
+      const readable = await readableExperiments(access, principal);
+      const experimentIds = (input.experiment_ids ?? []).filter((id) => /^\d{1,18}$/.test(id) && (!readable || readable.has(id))).map(Number);
+      if (experimentIds.length === 0) {
+        // Still validate the filter so a bad one is reported whatever the experiments.
+        await searchRunRows(db, dialect, { experimentIds: [-1], stages: ['active'], filter: input.filter, orderBy: input.order_by, offset: 0, limit: 1 });
+        return { runs: [] };
+      }
+      const rows = await searchRunRows(db, dialect, {
+        experimentIds,
+        stages: lifecycleStages(input.run_view_type),
+        filter: input.filter,
+        orderBy: input.order_by,
+        offset,
+        limit: maxResults,
+      });
+      const out: Record<string, unknown> = { runs: await hydrateRuns(rows) };
+      if (rows.length === maxResults) out.next_page_token = encodePageToken(offset + maxResults);
+      return out;
+    },
+
+    async logMetric(principal: Principal, runId: string | undefined, metric: MetricPoint) {
+      const row = await authorizedRun(principal, runId, 'CAN_EDIT');
+      requireActiveRun(row);
+      validateMetric(metric, '');
+      await db.transaction().execute((trx) => writeMetrics(trx, row, [metric]));
+      return {};
+    },
+
+    async logParam(principal: Principal, runId: string | undefined, key: string, value: string | undefined) {
+      const row = await authorizedRun(principal, runId, 'CAN_EDIT');
+      requireActiveRun(row);
+      validateKey(key);
+      await db.transaction().execute((trx) => writeParams(trx, row.run_uuid, [{ key, value }]));
+      return {};
+    },
+
+    async setTag(principal: Principal, runId: string | undefined, key: string, value: string | undefined) {
+      const row = await authorizedRun(principal, runId, 'CAN_EDIT');
+      requireActiveRun(row);
+      validateKey(key);
+      await db.transaction().execute((trx) => writeTags(trx, row, [{ key, value }]));
+      return {};
+    },
+
+    async deleteTag(principal: Principal, runId: string, key: string) {
+      const row = await authorizedRun(principal, runId, 'CAN_EDIT');
+      requireActiveRun(row);
+      const res = await db.deleteFrom('tags').where('run_uuid', '=', row.run_uuid).where('key', '=', key).executeTakeFirst();
+      if (Number(res.numDeletedRows) === 0) throw notFound(`No tag with name: ${key} in run with id ${row.run_uuid}`);
+      return {};
+    },
+
+    async logBatch(principal: Principal, input: { run_id: string; metrics?: MetricPoint[] | undefined; params?: KV[] | undefined; tags?: KV[] | undefined }) {
+      const metrics = input.metrics ?? [];
+      const params = input.params ?? [];
+      const tags = input.tags ?? [];
+      validateRunId(input.run_id);
+      if (metrics.length > LIMITS.batchMetrics) {
+        throw invalidParameter(
+          `A batch logging request can contain at most ${LIMITS.batchMetrics} metrics. Got ${metrics.length} metrics. Please split up metrics across multiple requests and try again.`,
+        );
+      }
+      if (params.length > LIMITS.batchParams) {
+        throw invalidParameter(
+          `A batch logging request can contain at most ${LIMITS.batchParams} params. Got ${params.length} params. Please split up params across multiple requests and try again.`,
+        );
+      }
+      if (tags.length > LIMITS.batchTags) {
+        throw invalidParameter(
+          `A batch logging request can contain at most ${LIMITS.batchTags} tags. Got ${tags.length} tags. Please split up tags across multiple requests and try again.`,
+        );
+      }
+      const total = metrics.length + params.length + tags.length;
+      if (total > LIMITS.batchTotal) {
+        throw invalidParameter(
+          `A batch logging request can contain at most ${LIMITS.batchTotal} total entities (metrics, params, tags). Got ${total} entities. Please split up across multiple requests and try again.`,
+        );
+      }
+      metrics.forEach((m, i) => {
+        validateMetric(m, `metrics[${i}].`);
+      });
+      params.forEach((p, i) => {
+        validateKey(p.key, `params[${i}].key`);
+      });
+      tags.forEach((t, i) => {
+        validateKey(t.key, `tags[${i}].key`);
+      });
+      const seen = new Set<string>();
+      const dups = new Set<string>();
+      for (const p of params) (seen.has(p.key) ? dups : seen).add(p.key);
+      if (dups.size > 0) {
+        throw invalidParameter(
+          `Duplicate parameter keys have been submitted: [${[...dups].map((k) => `'${k}'`).join(', ')}]. Please ensure the request contains only one param value per param key.`,
+        );
+      }
+      const row = await authorizedRun(principal, input.run_id, 'CAN_EDIT');
+      requireActiveRun(row);
+      await db.transaction().execute(async (trx) => {
+        await writeParams(trx, row.run_uuid, params);
+        await writeMetrics(trx, row, metrics);
+        await writeTags(trx, row, tags);
+      });
+      return {};
+    },
+
+    async logInputs(
+      principal: Principal,
+      input: {
+        run_id: string;
+        datasets?:
+          | {
+              tags?: KV[] | undefined;
+              dataset: { name: string; digest: string; source_type: string; source: string; schema?: string | undefined; profile?: string | undefined };
+            }[]
+          | undefined;
+        models?: { model_id: string }[] | undefined;
+      },
+    ) {
+      const datasets = input.datasets ?? [];
+      if (datasets.length > 1000) throw invalidParameter(`A batch logging request can contain at most 1000 datasets. Got ${datasets.length}.`);
+      datasets.forEach(({ dataset: d, tags }, i) => {
+        const check = (field: string, v: string | undefined, limit: number) => {
+          if (v !== undefined && v.length > limit)
+            throw invalidParameter(`'datasets[${i}].dataset.${field}' exceeds the maximum length of ${limit} characters`);
+        };
+        check('name', d.name, LIMITS.datasetName);
+        check('digest', d.digest, LIMITS.datasetDigest);
+        check('source', d.source, LIMITS.datasetSource);
+        check('schema', d.schema, LIMITS.datasetSchema);
+        check('profile', d.profile, LIMITS.datasetProfile);
+        for (const t of tags ?? []) {
+          if (t.key.length > LIMITS.inputTagKey)
+            throw invalidParameter(`'datasets[${i}].tags.key' exceeds the maximum length of ${LIMITS.inputTagKey} characters`);
+          if ((t.value ?? '').length > LIMITS.inputTagValue)
+            throw invalidParameter(`'datasets[${i}].tags.value' exceeds the maximum length of ${LIMITS.inputTagValue} characters`);
+        }
+      });
+      const row = await authorizedRun(principal, input.run_id, 'CAN_EDIT');
+      requireActiveRun(row);
+      await db.transaction().execute(async (trx) => {
+        for (const { dataset: d, tags } of datasets) {
+          await trx
+            .insertInto('datasets')
+            .values({
+              dataset_uuid: randomUUID().replace(/-/g, ''),
+              experiment_id: row.experiment_id,
+              name: d.name,
+              digest: d.digest,
+              source_type: d.source_type,
+              source: d.source,
+              schema: d.schema ?? null,
+              profile: d.profile ?? null,
+            })
+            .onConflict((oc) => oc.columns(['experiment_id', 'name', 'digest']).doNothing())
+            .execute();
+          const ds = await trx
+            .selectFrom('datasets')
+            .select('dataset_uuid')
+            .where('experiment_id', '=', row.experiment_id)
+            .where('name', '=', d.name)
+            .where('digest', '=', d.digest)
+            .executeTakeFirstOrThrow();
+          const existing = await trx
+            .selectFrom('run_inputs')
+            .select('input_uuid')
+            .where('run_uuid', '=', row.run_uuid)
+            .where('dataset_uuid', '=', ds.dataset_uuid)
+            .executeTakeFirst();
+          if (existing) continue;
+          const inputId = randomUUID().replace(/-/g, '');
+          await trx.insertInto('run_inputs').values({ input_uuid: inputId, run_uuid: row.run_uuid, dataset_uuid: ds.dataset_uuid }).execute();
+          const tagMap = new Map((tags ?? []).map((t) => [t.key, t.value ?? '']));
+          if (tagMap.size > 0) {
+            await trx
+              .insertInto('input_tags')
+              .values([...tagMap].map(([key, value]) => ({ input_uuid: inputId, key, value })))
+              .execute();
+          }
+        }
+        for (const m of input.models ?? []) {
+          await trx
+            .insertInto('run_model_io')
+            .values({ run_uuid: row.run_uuid, model_id: m.model_id, direction: 'input', step: 0 })
+            .onConflict((oc) => oc.doNothing())
+            .execute();
+        }
+      });
+      return {};
+    },
+
+    async logOutputs(principal: Principal, input: { run_id: string; models: { model_id: string; step?: number | undefined }[] }) {
+      const row = await authorizedRun(principal, input.run_id, 'CAN_EDIT');
+      requireActiveRun(row);
+      await db.transaction().execute(async (trx) => {
+        for (const m of input.models) {
+          await trx
+            .insertInto('run_model_io')
+            .values({ run_uuid: row.run_uuid, model_id: m.model_id, direction: 'output', step: m.step ?? 0 })
+            .onConflict((oc) => oc.columns(['run_uuid', 'direction', 'model_id']).doUpdateSet({ step: m.step ?? 0 }))
+            .execute();
+        }
+      });
+      return {};
+    },
+
+    async logModelJson(principal: Principal, runId: string, modelJson: string) {
+      const row = await authorizedRun(principal, runId, 'CAN_EDIT');
+      requireActiveRun(row);
+      let model: Record<string, unknown>;
+      try {
+        model = JSON.parse(modelJson) as Record<string, unknown>;
+      } catch {
+        throw invalidParameter(`Malformed model info. \n ${modelJson.slice(0, 200)} \n is not a valid JSON.`);
+      }
+      if (model === null || typeof model !== 'object' || Array.isArray(model))
+        throw invalidParameter('Malformed model info: model_json must be a JSON object.');
+      const missing = ['artifact_path', 'flavors', 'utc_time_created', 'run_id'].filter((k) => !(k in model));
+      if (missing.length > 0) throw invalidParameter(`Model json is missing mandatory fields: [${missing.map((k) => `'${k}'`).join(', ')}]`);
+      await db.transaction().execute(async (trx) => {
+        const cur = await trx
+          .selectFrom('tags')
+          .select('value')
+          .where('run_uuid', '=', row.run_uuid)
+          .where('key', '=', LOG_MODEL_HISTORY_TAG)
+          .executeTakeFirst();
+        let history: unknown[] = [];
+        try {
+          history = cur ? (JSON.parse(cur.value) as unknown[]) : [];
+        } catch {
+          history = [];
+        }
+        history.push(model);
+        await trx
+          .insertInto('tags')
+          .values({ run_uuid: row.run_uuid, key: LOG_MODEL_HISTORY_TAG, value: JSON.stringify(history) })
+          .onConflict((oc) => oc.columns(['run_uuid', 'key']).doUpdateSet({ value: JSON.stringify(history) }))
+          .execute();
+      });
+      return {};
+    },
+
+    /** Metric history, paged when max_results is given; otherwise yields every point in keyset chunks. */
+    async metricHistoryAccess(principal: Principal, runId: string | undefined) {
+      return authorizedRun(principal, runId, 'CAN_READ');
+    },
+
+    async metricHistoryPage(runId: string, key: string, maxResults: number, pageToken: string | undefined) {
+      const offset = decodePageToken(pageToken);
+      const rows = await db
+        .selectFrom('metrics')
+        .select(['timestamp', 'step', 'value', 'is_nan'])
+        .where('run_uuid', '=', runId)
+        .where('key', '=', key)
+        .orderBy('timestamp')
+        .orderBy('step')
+        .orderBy('value')
+        .limit(maxResults + 1)
+        .offset(offset)
+        .execute();
+      const page = rows.slice(0, maxResults).map((r) => ({ key, value: wireMetricValue(r.value, r.is_nan), timestamp: r.timestamp, step: r.step }));
+      const out: Record<string, unknown> = { metrics: page };
+      if (rows.length > maxResults) out.next_page_token = encodePageToken(offset + maxResults);
+      return out;
+    },
+
+    async *metricHistoryStream(runId: string, key: string): AsyncGenerator<{ timestamp: number; step: number; value: number; is_nan: number }[]> {
+      let after: { timestamp: number; step: number; value: number; is_nan: number } | null = null;
+      for (;;) {
+        let q = db.selectFrom('metrics').select(['timestamp', 'step', 'value', 'is_nan']).where('run_uuid', '=', runId).where('key', '=', key);
+        if (after) {
+          const a = after;
+          q = q.where(sql<boolean>`(timestamp, step, value, is_nan) > (${a.timestamp}, ${a.step}, ${a.value}, ${a.is_nan})`);
+        }
+        const rows = await q.orderBy('timestamp').orderBy('step').orderBy('value').orderBy('is_nan').limit(20_000).execute();
+        if (rows.length === 0) return;
+        yield rows;
+        if (rows.length < 20_000) return;
+        after = rows[rows.length - 1] ?? null;
+      }
+    },
+
+    async metricHistoryBulkInterval(
+      principal: Principal,
+      input: {
+        run_ids?: string[] | undefined;
+        metric_key?: string | undefined;
+        start_step?: number | undefined;
+        end_step?: number | undefined;
+        max_results?: number | undefined;
+      },
+    ) {
+      const runIds = input.run_ids ?? [];
+      if (runIds.length === 0) throw invalidParameter('GetMetricHistoryBulkInterval request must specify at least one run_id.');
+      if (runIds.length > 100)
+        throw invalidParameter(
+          'GetMetricHistoryBulkInterval request cannot specify more than 100 run_ids. Received 101 run_ids.'.replace('101', String(runIds.length)),
+        );
+      if (!input.metric_key) throw invalidParameter('GetMetricHistoryBulkInterval request must specify a metric_key.');
+      const maxResults = input.max_results ?? 2500;
+      if (maxResults < 1 || maxResults > 2500) throw invalidParameter('max_results must be between 1 and 2500.');
+      if ((input.start_step === undefined) !== (input.end_step === undefined)) {
+        throw invalidParameter('If either start step or end step are specified, both must be specified.');
+      }
+      if (input.start_step !== undefined && input.end_step !== undefined && input.start_step > input.end_step) {
+        throw invalidParameter(
+          'end_step must be greater than start_step. Found start_step=S and end_step=E.'
+            .replace('S', String(input.start_step))
+            .replace('E', String(input.end_step)),
+        );
+      }
+      const key = input.metric_key;
+      const out: Record<string, unknown>[] = [];
+      for (const runId of runIds) {
+        await authorizedRun(principal, runId, 'CAN_READ');
+        let stepQ = db.selectFrom('metrics').select('step').distinct().where('run_uuid', '=', runId).where('key', '=', key);
+        if (input.start_step !== undefined && input.end_step !== undefined) {
+          stepQ = stepQ.where('step', '>=', input.start_step).where('step', '<=', input.end_step);
+        }
+        const steps = (await stepQ.orderBy('step').execute()).map((r) => r.step);
+        let chosen = steps;
+        if (steps.length > maxResults) {
+          // Evenly spaced steps, always keeping the first and the last.
+          const stride = Math.ceil(steps.length / maxResults);
+          const picked = new Set<number>();
+          for (let i = 0; i < steps.length; i += stride) picked.add(steps[i] as number);
+          picked.add(steps[steps.length - 1] as number);
+          chosen = [...picked];
+        }
+        const chosenSet = new Set(chosen);
+        for (const part of chunks(chosen, IN_CHUNK)) {
+          const rows = await db
+            .selectFrom('metrics')
+            .select(['timestamp', 'step', 'value', 'is_nan'])
+            .where('run_uuid', '=', runId)
+            .where('key', '=', key)
+            .where('step', 'in', part)
+            .orderBy('step')
+            .orderBy('timestamp')
+            .orderBy('value')
+            .execute();
+          for (const r of rows) {
+            if (chosenSet.has(r.step)) out.push({ key, value: wireMetricValue(r.value, r.is_nan), timestamp: r.timestamp, step: r.step, run_id: runId });
+          }
+        }
+      }
+      return { metrics: out };
+    },
+
+    async metricHistoryBulk(principal: Principal, input: { run_id?: string[] | undefined; metric_key?: string | undefined; max_results?: number | undefined }) {
+      const runIds = input.run_id ?? [];
+      if (runIds.length === 0) throw invalidParameter('GetMetricHistoryBulk request must specify at least one run_id.');
+      if (runIds.length > 100) throw invalidParameter(`GetMetricHistoryBulk request cannot specify more than 100 run_ids. Received ${runIds.length} run_ids.`);
+      if (!input.metric_key) throw invalidParameter('GetMetricHistoryBulk request must specify a metric_key.');
+      const maxResults = Math.min(input.max_results ?? 25_000, 25_000);
+      const out: Record<string, unknown>[] = [];
+      for (const runId of [...runIds].sort()) {
+        await authorizedRun(principal, runId, 'CAN_READ');
+        const rows = await db
+          .selectFrom('metrics')
+          .select(['timestamp', 'step', 'value', 'is_nan'])
+          .where('run_uuid', '=', runId)
+          .where('key', '=', input.metric_key)
+          .orderBy('timestamp')
+          .orderBy('step')
+          .orderBy('value')
+          .limit(maxResults - out.length)
+          .execute();
+        for (const r of rows)
+          out.push({ key: input.metric_key, value: wireMetricValue(r.value, r.is_nan), timestamp: r.timestamp, step: r.step, run_id: runId });
+        if (out.length >= maxResults) break;
+      }
+      return { metrics: out };
+    },
+
+    async searchDatasets(principal: Principal, experimentIds: string[]) {
+      if (experimentIds.length === 0 || experimentIds.length > 20) {
+        throw invalidParameter('SearchDatasets request must specify at least one experiment_id and at most 20 experiment_ids.'.replace('20', '20'));
+      }
+      for (const id of experimentIds) await requireExperimentLevel(access, principal, id, 'CAN_READ');
+      const ids = experimentIds.filter((id) => /^\d{1,18}$/.test(id)).map(Number);
+      if (ids.length === 0) return { dataset_summaries: [] };
+      const rows = await db
+        .selectFrom('datasets as d')
+        .innerJoin('run_inputs as i', 'i.dataset_uuid', 'd.dataset_uuid')
+        .leftJoin('input_tags as t', (j) => j.onRef('t.input_uuid', '=', 'i.input_uuid').on('t.key', '=', 'mlflow.data.context'))
+        .select(['d.experiment_id', 'd.name', 'd.digest', 't.value as context'])
+        .distinct()
+        .where('d.experiment_id', 'in', ids)
+        .execute();
+      return {
+        dataset_summaries: rows.map((r) => {
+          const s: Record<string, unknown> = { experiment_id: String(r.experiment_id), name: r.name, digest: r.digest };
+          if (r.context) s.context = r.context;
+          return s;
+        }),
+      };
+    },
+
+    // ---- Logged models (MLflow 3) ----
+
+    async createLoggedModel(
+      principal: Principal,
+      input: {
+        experiment_id: string;
+        name?: string | undefined;
+        model_type?: string | undefined;
+        source_run_id?: string | undefined;
+        params?: KV[] | undefined;
+        tags?: KV[] | undefined;
+      },
+    ) {
+      const exp = await experimentRow(input.experiment_id);
+      await requireExperimentLevel(access, principal, input.experiment_id, 'CAN_EDIT');
+      requireActiveExperiment(exp);
+      if (input.source_run_id) {
+        const run = await runRow(input.source_run_id);
+        if (run.experiment_id !== exp.experiment_id) throw invalidParameter(`Run ${input.source_run_id} does not belong to experiment ${input.experiment_id}.`);
+      }
+      const modelId = `m-${randomUUID().replace(/-/g, '')}`;
+      const t = now();
+      const row: TrackingTables['logged_models'] = {
+        model_id: modelId,
+        experiment_id: exp.experiment_id,
+        name: input.name || generateRunName(),
+        model_type: input.model_type ?? null,
+        source_run_id: input.source_run_id ?? null,
+        status: 'LOGGED_MODEL_PENDING',
+        status_message: null,
+        creation_timestamp: t,
+        last_updated_timestamp: t,
+        artifact_location: `${exp.artifact_location.replace(/\/+$/, '')}/models/${modelId}/artifacts`,
+        lifecycle_stage: 'active',
+        creator_id: principal.id,
+      };
+      await db.transaction().execute(async (trx) => {
+        await trx.insertInto('logged_models').values(row).execute();
+        const params = new Map((input.params ?? []).map((p) => [p.key, p.value ?? '']));
+        if (params.size)
+          await trx
+            .insertInto('logged_model_params')
+            .values([...params].map(([key, value]) => ({ model_id: modelId, key, value })))
+            .execute();
+        const tags = new Map((input.tags ?? []).map((p) => [p.key, p.value ?? '']));
+        if (tags.size)
+          await trx
+            .insertInto('logged_model_tags')
+            .values([...tags].map(([key, value]) => ({ model_id: modelId, key, value })))
+            .execute();
+      });
+      return { model: await this.loggedModelJson(row) };
+    },
+
+    async loggedModelRow(principal: Principal, modelId: string, need: 'CAN_READ' | 'CAN_EDIT', allowDeleted = false) {
+      const row = await db.selectFrom('logged_models').selectAll().where('model_id', '=', modelId).executeTakeFirst();
+      if (!row || (row.lifecycle_stage !== 'active' && !allowDeleted)) throw notFound(`Logged model with ID '${modelId}' not found.`);
+      await requireExperimentLevel(access, principal, String(row.experiment_id), need);
+      return row;
+    },
+
+    async loggedModelJson(row: TrackingTables['logged_models']) {
+      const [tags, params, metrics] = await Promise.all([
+        db.selectFrom('logged_model_tags').select(['key', 'value']).where('model_id', '=', row.model_id).execute(),
+        db.selectFrom('logged_model_params').select(['key', 'value']).where('model_id', '=', row.model_id).execute(),
+        db.selectFrom('logged_model_metrics').selectAll().where('model_id', '=', row.model_id).execute(),
+      ]);
+      const info: Record<string, unknown> = {
+        model_id: row.model_id,
+        experiment_id: String(row.experiment_id),
+        name: row.name,
+        creation_timestamp_ms: row.creation_timestamp,
+        last_updated_timestamp_ms: row.last_updated_timestamp,
+        artifact_uri: row.artifact_location,
+        status: row.status,
+        tags,
+      };
+      if (row.model_type) info.model_type = row.model_type;
+      if (row.source_run_id) info.source_run_id = row.source_run_id;
+      if (row.status_message) info.status_message = row.status_message;
+      if (row.creator_id !== null) info.creator_id = row.creator_id;
+      return {
+        info,
+        data: {
+          params,
+          metrics: metrics.map((m) => {
+            const o: Record<string, unknown> = {
+              key: m.key,
+              value: wireMetricValue(m.value, m.is_nan),
+              timestamp: m.timestamp,
+              step: m.step,
+              run_id: m.run_id,
+              model_id: m.model_id,
+            };
+            if (m.dataset_name) o.dataset_name = m.dataset_name;
+            if (m.dataset_digest) o.dataset_digest = m.dataset_digest;
+            return o;
+          }),
+        },
+      };
+    },
+
+    async getLoggedModel(principal: Principal, modelId: string, allowDeleted: boolean) {
+      return { model: await this.loggedModelJson(await this.loggedModelRow(principal, modelId, 'CAN_READ', allowDeleted)) };
+    },
+
+    async finalizeLoggedModel(principal: Principal, modelId: string, status: string) {
+      const row = await this.loggedModelRow(principal, modelId, 'CAN_EDIT');
+      if (status === 'LOGGED_MODEL_PENDING')
+        throw invalidParameter(`Invalid model status: ${status}. Expected LOGGED_MODEL_READY or LOGGED_MODEL_UPLOAD_FAILED.`);
+      const t = now();
+      await db.updateTable('logged_models').set({ status, last_updated_timestamp: t }).where('model_id', '=', modelId).execute();
+      return { model: await this.loggedModelJson({ ...row, status, last_updated_timestamp: t }) };
+    },
+
+    async deleteLoggedModel(principal: Principal, modelId: string) {
+      await this.loggedModelRow(principal, modelId, 'CAN_EDIT');
+      await db.updateTable('logged_models').set({ lifecycle_stage: 'deleted', last_updated_timestamp: now() }).where('model_id', '=', modelId).execute();
+      return {};
+    },
+
+    async setLoggedModelTags(principal: Principal, modelId: string, tags: KV[]) {
+      const row = await this.loggedModelRow(principal, modelId, 'CAN_EDIT');
+      for (const t of tags) validateKey(t.key);
+      const last = new Map(tags.map((t) => [t.key, t.value ?? '']));
+      if (last.size) {
+        await db
+          .insertInto('logged_model_tags')
+          .values([...last].map(([key, value]) => ({ model_id: modelId, key, value })))
+          .onConflict((oc) => oc.columns(['model_id', 'key']).doUpdateSet({ value: (eb) => eb.ref('excluded.value') }))
+          .execute();
+      }
+      return { model: await this.loggedModelJson(row) };
+    },
+
+    async deleteLoggedModelTag(principal: Principal, modelId: string, key: string) {
+      await this.loggedModelRow(principal, modelId, 'CAN_EDIT');
+      const res = await db.deleteFrom('logged_model_tags').where('model_id', '=', modelId).where('key', '=', key).executeTakeFirst();
+      if (Number(res.numDeletedRows) === 0) throw notFound(`No tag with key '${key}' found for logged model '${modelId}'.`);
+      return {};
+    },
+
+    async logLoggedModelParams(principal: Principal, modelId: string, params: KV[]) {
+      await this.loggedModelRow(principal, modelId, 'CAN_EDIT');
+      for (const p of params) validateKey(p.key);
+      const last = new Map(params.map((p) => [p.key, p.value ?? '']));
+      if (last.size) {
+        await db
+          .insertInto('logged_model_params')
+          .values([...last].map(([key, value]) => ({ model_id: modelId, key, value })))
+          .onConflict((oc) => oc.columns(['model_id', 'key']).doUpdateSet({ value: (eb) => eb.ref('excluded.value') }))
+          .execute();
+      }
+      return {};
+    },
+
+    async searchLoggedModels(
+      principal: Principal,
+      input: {
+        experiment_ids?: string[] | undefined;
+        filter?: string | undefined;
+        max_results?: number | undefined;
+        order_by?: { field_name: string; ascending?: boolean | undefined }[] | undefined;
+        page_token?: string | undefined;
+      },
+    ) {
+      const maxResults = validateMaxResults(input.max_results, 1000, 100);
+      const offset = decodePageToken(input.page_token);
+      const readable = await readableExperiments(access, principal);
+      const ids = (input.experiment_ids ?? []).filter((id) => /^\d{1,18}$/.test(id) && (!readable || readable.has(id))).map(Number);
+      if (ids.length === 0) return { models: [] };
+      const rows = await searchLoggedModelRows(db, dialect, {
+        experimentIds: ids,
+        filter: input.filter,
+        orderBy: input.order_by ?? [],
+        offset,
+        limit: maxResults + 1,
+      });
+      const out: Record<string, unknown> = { models: await Promise.all(rows.slice(0, maxResults).map((r) => this.loggedModelJson(r))) };
+      if (rows.length > maxResults) out.next_page_token = encodePageToken(offset + maxResults);
+      return out;
+    },
+
+    /** The artifact root of a run, for the artifact routes. */
+    async runArtifactUri(principal: Principal, runId: string | undefined, need: 'CAN_READ' | 'CAN_EDIT') {
+      const row = await authorizedRun(principal, runId, need);
+      return row.artifact_uri;
+    },
+
+    /** Checks access for an artifact path of the proxy (`<exp>/<run>/artifacts/...` or `<exp>/models/<id>/...`). */
+    async authorizeArtifactPath(principal: Principal, relPath: string, need: 'CAN_READ' | 'CAN_EDIT') {
+      const first = relPath.split('/')[0] ?? '';
+      if (!/^\d{1,18}$/.test(first)) {
+        if (!principal.isAdmin) throw new AppError('PERMISSION_DENIED', 'Only admins may access artifacts outside an experiment.');
+        return;
+      }
+      await experimentRow(first);
+      await requireExperimentLevel(access, principal, first, need);
+    },
+  };
+}

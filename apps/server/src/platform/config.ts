@@ -1,0 +1,30 @@
+import path from 'node:path';
+
+/** Everything `weir server` needs to start. */
+export interface ServerConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** PostgreSQL URL; absent means embedded SQLite at `<dataDir>/weir.db`. */
+  metadataUrl: string | undefined;
+  /** Token that becomes the admin's, from WEIR_ADMIN_TOKEN. */
+  adminToken: string | undefined;
+  /** Default catalog and schema for flat MLflow registry names. */
+  defaultCatalog: string;
+  defaultSchema: string;
+  logLevel: string;
+}
+
+/** Builds a config from CLI options and the environment, filling defaults. */
+export function resolveConfig(options: Partial<Omit<ServerConfig, 'dataDir'>> & { dataDir?: string }, env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  return {
+    host: options.host ?? env.WEIR_HOST_BIND ?? '0.0.0.0',
+    port: options.port ?? Number(env.WEIR_PORT ?? 8080),
+    dataDir: path.resolve(options.dataDir ?? env.WEIR_DATA_DIR ?? './weir-data'),
+    metadataUrl: options.metadataUrl ?? env.WEIR_METADATA_URL ?? undefined,
+    adminToken: options.adminToken ?? env.WEIR_ADMIN_TOKEN ?? undefined,
+    defaultCatalog: options.defaultCatalog ?? env.WEIR_DEFAULT_CATALOG ?? 'main',
+    defaultSchema: options.defaultSchema ?? env.WEIR_DEFAULT_SCHEMA ?? 'default',
+    logLevel: options.logLevel ?? env.WEIR_LOG_LEVEL ?? 'info',
+  };
+}

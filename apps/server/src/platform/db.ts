@@ -1,0 +1,98 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { Kysely, PostgresDialect, type RawBuilder, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+
+/** Which SQL engine holds the metadata. */
+export type DialectName = 'sqlite' | 'postgres';
+
+/** The metadata store: a Kysely handle plus what differs between SQLite and PostgreSQL. */
+export interface MetadataDb {
+  /** Untyped handle; each domain narrows it to its own tables. */
+  db: Kysely<any>;
+  dialect: DialectName;
+  close(): Promise<void>;
+}
+
+/** One schema change, owned by a domain. Ids sort in the order they must run. */
+export interface Migration {
+  id: string;
+  up(db: Kysely<any>, dialect: DialectName): Promise<void>;
+}
+
+/** Opens SQLite at `<dataDir>/weir.db` (WAL) or PostgreSQL when a URL is given. */
+export function openMetadataDb(opts: { dataDir: string; metadataUrl?: string | undefined }): MetadataDb {
+  if (opts.metadataUrl) {
+    const pool = new pg.Pool({
+      connectionString: opts.metadataUrl,
+      max: 10,
+      types: {
+        getTypeParser(oid: number, format?: 'text' | 'binary') {
+          // int8 and numeric come back as strings by default; Weir's int64 values are ms timestamps and steps.
+          if (oid === 20) return (v: string) => Number(v);
+          return pg.types.getTypeParser(oid, format);
+        },
+      },
+    });
+    const db = new Kysely({ dialect: new PostgresDialect({ pool }) });
+    return { db, dialect: 'postgres', close: () => db.destroy() };
+  }
+  fs.mkdirSync(opts.dataDir, { recursive: true });
+  const file = new Database(path.join(opts.dataDir, 'weir.db'));
+  file.pragma('journal_mode = WAL');
+  // NORMAL in WAL mode: a killed process loses nothing committed; only an OS crash could drop the last commits.
+  file.pragma('synchronous = NORMAL');
+  file.pragma('busy_timeout = 5000');
+  file.pragma('cache_size = -65536');
+  const db = new Kysely({ dialect: new SqliteDialect({ database: file }) });
+  return { db, dialect: 'sqlite', close: () => db.destroy() };
+}
+
+/** Runs every migration not yet applied, each in its own transaction; replicas serialize on a lock. */
+export async function migrate(store: MetadataDb, migrations: Migration[]): Promise<void> {
+  const sorted = [...migrations].sort((a, b) => a.id.localeCompare(b.id));
+  await store.db.connection().execute(async (conn) => {
+    if (store.dialect === 'postgres') await sql`select pg_advisory_lock(727365)`.execute(conn);
+    try {
+      await conn.schema
+        .createTable('weir_migrations')
+        .ifNotExists()
+        .addColumn('id', 'varchar(200)', (c) => c.primaryKey())
+        .addColumn('applied_at', 'bigint', (c) => c.notNull())
+        .execute();
+      const done = new Set((await conn.selectFrom('weir_migrations').select('id').execute()).map((r: { id: string }) => r.id));
+      for (const m of sorted) {
+        if (done.has(m.id)) continue;
+        await conn.transaction().execute(async (trx) => {
+          await m.up(trx, store.dialect);
+          await trx.insertInto('weir_migrations').values({ id: m.id, applied_at: Date.now() }).execute();
+        });
+      }
+    } finally {
+      if (store.dialect === 'postgres') await sql`select pg_advisory_unlock(727365)`.execute(conn);
+    }
+  });
+}
+
+/** Text ordered byte-wise on both engines (PostgreSQL otherwise follows the database locale). */
+export function binaryText(dialect: DialectName, column: string): RawBuilder<string> {
+  return dialect === 'postgres' ? sql<string>`${sql.ref(column)} collate "C"` : sql<string>`${sql.ref(column)}`;
+}
+
+/** Case-sensitive LIKE (SQLite's LIKE ignores ASCII case, so GLOB with a translated pattern is used there). */
+export function likeExpr(dialect: DialectName, column: RawBuilder<unknown> | string, pattern: string, caseInsensitive: boolean): RawBuilder<boolean> {
+  const col = typeof column === 'string' ? sql.ref(column) : column;
+  if (dialect === 'postgres') {
+    const escaped = pattern.replace(/\\/g, '\\\\');
+    return caseInsensitive ? sql<boolean>`${col} ilike ${escaped}` : sql<boolean>`${col} like ${escaped}`;
+  }
+  let glob = '';
+  for (const ch of caseInsensitive ? pattern.toLowerCase() : pattern) {
+    if (ch === '%') glob += '*';
+    else if (ch === '_') glob += '?';
+    else if (ch === '*' || ch === '?' || ch === '[') glob += `[${ch}]`;
+    else glob += ch;
+  }
+  return caseInsensitive ? sql<boolean>`lower(${col}) glob ${glob}` : sql<boolean>`${col} glob ${glob}`;
+}

@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { buildApp, type WeirApp } from '../app.ts';
+import { resolveConfig } from '../platform/config.ts';
+
+/** A metadata backend the suites run on: SQLite always, PostgreSQL when WEIR_TEST_POSTGRES_URL is set. */
+export interface TestBackend {
+  name: 'sqlite' | 'postgres';
+}
+
+/** The backends every server suite runs against. */
+export const testBackends: TestBackend[] = [{ name: 'sqlite' }, ...(process.env.WEIR_TEST_POSTGRES_URL ? [{ name: 'postgres' as const }] : [])];
+
+/** A running Weir server on loopback with a fresh store. */
+export interface TestServer {
+  url: string;
+  adminToken: string;
+  dataDir: string;
+  weir: WeirApp;
+  logs: string[];
+  /** JSON request; returns status and parsed body (or text). */
+  call(method: string, apiPath: string, body?: unknown, token?: string | null): Promise<{ status: number; body: any; text: string }>;
+  close(): Promise<void>;
+}
+
+async function freshPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const base = process.env.WEIR_TEST_POSTGRES_URL as string;
+  const name = `weir_t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const u = new URL(base);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: base });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+/** Starts a server on a temp data dir (and a temp PostgreSQL database for the postgres backend). */
+export async function startTestServer(backend: TestBackend = { name: 'sqlite' }, opts: { dataDir?: string; metadataUrl?: string } = {}): Promise<TestServer> {
+  const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'weir-test-'));
+  let metadataUrl = opts.metadataUrl;
+  let drop: (() => Promise<void>) | undefined;
+  if (backend.name === 'postgres' && !metadataUrl) {
+    const db = await freshPostgresDatabase();
+    metadataUrl = db.url;
+    drop = db.drop;
+  }
+  const adminToken = `dapi${randomBytes(16).toString('hex')}`;
+  const logs: string[] = [];
+  const logStream = new (await import('node:stream')).Writable({
+    write(chunk, _enc, cb) {
+      logs.push(String(chunk));
+      cb();
+    },
+  });
+  const weir = await buildApp(resolveConfig({ port: 0, host: '127.0.0.1', dataDir, metadataUrl, adminToken, logLevel: 'info' }, {}), {
+    logStream,
+    announce: () => {},
+  });
+  const address = await weir.app.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    url: address,
+    adminToken,
+    dataDir,
+    weir,
+    logs,
+    async call(method, apiPath, body, token) {
+      const headers: Record<string, string> = {};
+      const auth = token === undefined ? adminToken : token;
+      if (auth) headers.authorization = `Bearer ${auth}`;
+      let url = `${address}${apiPath}`;
+      let payload: string | undefined;
+      if (body !== undefined && (method === 'GET' || method === 'DELETE') && typeof body === 'object' && body !== null) {
+        const qs = new URLSearchParams();
+        for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
+          if (v === undefined) continue;
+          for (const item of Array.isArray(v) ? v : [v]) qs.append(k, String(item));
+        }
+        url += `${url.includes('?') ? '&' : '?'}${qs}`;
+      } else if (body !== undefined) {
+        headers['content-type'] = 'application/json';
+        payload = typeof body === 'string' ? body : JSON.stringify(body);
+      }
+      const res = await fetch(url, { method, headers, body: payload });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // not JSON: keep the text
+      }
+      return { status: res.status, body: parsed, text };
+    },
+    async close() {
+      await weir.close();
+      if (drop) await drop();
+      if (!opts.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,144 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import type { Readable } from 'node:stream';
+import { DeltaNotFoundError } from './errors.ts';
+
+/** One stored object: its key (relative, `/`-separated), byte size and modification time (ms epoch). */
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  lastModified: number;
+}
+
+/** The storage seam under a table root: flat keys, like an object store. */
+export interface ObjectStore {
+  /** Every object whose key starts with `prefix`, recursively, sorted by key. */
+  list(prefix: string): Promise<ObjectInfo[]>;
+  /** The whole object; throws DeltaNotFoundError when absent. */
+  get(key: string): Promise<Buffer>;
+  /** The object as a stream. */
+  stream(key: string): Readable;
+  /** Writes (or atomically replaces) an object. */
+  put(key: string, data: Uint8Array | string): Promise<void>;
+  /** Creates the object only if no object has that key; false means another writer got there first. */
+  putIfAbsent(key: string, data: Uint8Array | string): Promise<boolean>;
+  /** Copies a local file into the store (data files produced by DuckDB). */
+  putFile(key: string, localFile: string): Promise<void>;
+  /** Removes an object; absent is fine. */
+  delete(key: string): Promise<void>;
+  /** Size and modification time, or undefined when absent. */
+  stat(key: string): Promise<ObjectInfo | undefined>;
+  /** A local filesystem path DuckDB can read directly, when the store has one. */
+  localPath?(key: string): string;
+}
+
+/** A store over a local directory; put-if-absent is `link(tmp, target)`, which never replaces a file. */
+export function createLocalObjectStore(root: string): ObjectStore {
+  const base = path.resolve(root);
+  const toPath = (key: string): string => {
+    const parts = key.split('/').filter((p) => p !== '');
+    if (parts.some((p) => p === '..' || p === '.')) throw new Error(`invalid object key: ${key}`);
+    return path.join(base, ...parts);
+  };
+  const isMissing = (e: unknown) => (e as NodeJS.ErrnoException).code === 'ENOENT';
+  // Temp names start with "." so that log readers and VACUUM ignore leftovers of a crashed writer.
+  const tempFor = (file: string) => path.join(path.dirname(file), `.${path.basename(file)}.${randomUUID()}.tmp`);
+
+  async function writeDurably(file: string, data: Uint8Array | string): Promise<void> {
+    const handle = await fs.open(file, 'wx');
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async function walk(dir: string, out: ObjectInfo[]): Promise<void> {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await fs.readdir(dir, { withFileTypes: true });
+    } catch (e) {
+      if (isMissing(e) || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return;
+      throw e;
+    }
+    for (const entry of entries) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) await walk(full, out);
+      else if (entry.isFile()) {
+        try {
+          const st = await fs.stat(full);
+          out.push({ key: path.relative(base, full).split(path.sep).join('/'), size: st.size, lastModified: st.mtimeMs });
+        } catch (e) {
+          if (!isMissing(e)) throw e;
+        }
+      }
+    }
+  }
+
+  return {
+    async list(prefix) {
+      const slash = prefix.lastIndexOf('/');
+      const dir = slash < 0 ? base : toPath(prefix.slice(0, slash));
+      const out: ObjectInfo[] = [];
+      await walk(dir, out);
+      return out.filter((o) => o.key.startsWith(prefix)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    },
+    async get(key) {
+      try {
+        return await fs.readFile(toPath(key));
+      } catch (e) {
+        if (isMissing(e)) throw new DeltaNotFoundError(`object not found: ${key}`);
+        throw e;
+      }
+    },
+    stream(key) {
+      return createReadStream(toPath(key));
+    },
+    async put(key, data) {
+      const file = toPath(key);
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      const tmp = tempFor(file);
+      await writeDurably(tmp, data);
+      // rename is fine here: put is the "replace" operation (e.g. _last_checkpoint), never a commit.
+      await fs.rename(tmp, file);
+    },
+    async putIfAbsent(key, data) {
+      const file = toPath(key);
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      const tmp = tempFor(file);
+      await writeDurably(tmp, data);
+      try {
+        await fs.link(tmp, file);
+        return true;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+        throw e;
+      } finally {
+        await fs.unlink(tmp).catch(() => undefined);
+      }
+    },
+    async putFile(key, localFile) {
+      const file = toPath(key);
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await fs.copyFile(localFile, file, fs.constants.COPYFILE_EXCL);
+    },
+    async delete(key) {
+      await fs.unlink(toPath(key)).catch((e) => {
+        if (!isMissing(e)) throw e;
+      });
+    },
+    async stat(key) {
+      try {
+        const st = await fs.stat(toPath(key));
+        return st.isFile() ? { key, size: st.size, lastModified: st.mtimeMs } : undefined;
+      } catch (e) {
+        if (isMissing(e)) return undefined;
+        throw e;
+      }
+    },
+    localPath: toPath,
+  };
+}
