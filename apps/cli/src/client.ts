@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createWeirClient, WeirApiError } from '@weir/api-client';
 
 /** Where the CLI sends requests and with which token. */
 export interface Connection {
@@ -31,50 +32,19 @@ export function resolveConnection(
     }
   }
   return {
-    host: (opts.host ?? env.WEIR_HOST ?? fromFile.host ?? 'http://localhost:8080').replace(/\/+$/, ''),
-    token: opts.token ?? env.WEIR_TOKEN ?? fromFile.token,
+    host: (opts.host || env.WEIR_HOST || fromFile.host || 'http://localhost:8080').replace(/\/+$/, ''),
+    token: opts.token || env.WEIR_TOKEN || fromFile.token,
   };
 }
 
-/** An API failure, carrying the server's message. */
-export class CliApiError extends Error {}
-
-/** Calls the Weir API and returns parsed JSON, or throws with the server's error message. */
+/** Calls the Weir API and returns parsed JSON; errors carry the server's `error_code: message`. */
 export async function callApi(conn: Connection, method: string, apiPath: string, body?: unknown): Promise<Record<string, unknown>> {
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (conn.token) headers.authorization = `Bearer ${conn.token}`;
-  let url = `${conn.host}${apiPath}`;
-  let payload: string | undefined;
-  if (body !== undefined && method === 'GET') {
-    const qs = new URLSearchParams();
-    for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
-      if (v === undefined) continue;
-      for (const item of Array.isArray(v) ? v : [v]) qs.append(k, String(item));
-    }
-    url += `?${qs}`;
-  } else if (body !== undefined) {
-    headers['content-type'] = 'application/json';
-    payload = JSON.stringify(body);
-  }
-  let res: Response;
   try {
-    res = await fetch(url, { method, headers, body: payload });
+    return await createWeirClient({ host: conn.host, token: conn.token }).request(method, apiPath, body);
   } catch (err) {
-    throw new CliApiError(`Cannot reach Weir at ${conn.host}: ${(err as Error).message}`);
+    if (err instanceof WeirApiError) throw new Error(err.status === 0 ? err.message : `${err.errorCode}: ${err.message}`);
+    throw err;
   }
-  const text = await res.text();
-  let json: Record<string, unknown> = {};
-  try {
-    json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-  } catch {
-    if (!res.ok) throw new CliApiError(`HTTP ${res.status}: ${text.slice(0, 500)}`);
-  }
-  if (!res.ok) {
-    const code = typeof json.error_code === 'string' ? json.error_code : `HTTP ${res.status}`;
-    const message = typeof json.message === 'string' ? json.message : typeof json.detail === 'string' ? json.detail : text.slice(0, 500);
-    throw new CliApiError(`${code}: ${message}`);
-  }
-  return json;
 }
 
 /** Renders rows as an aligned text table. */

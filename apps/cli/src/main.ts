@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { CliApiError, callApi, formatTable, resolveConnection } from './client.ts';
+import { callApi, formatTable, resolveConnection } from './client.ts';
 
 type Opts = { json?: boolean; profile?: string; host?: string; token?: string };
 
@@ -28,7 +28,7 @@ export function buildCli(): Command {
     .option('--metadata-url <url>', 'PostgreSQL URL for the metadata store (default: SQLite in the data dir)')
     .action(async (o: { port: string; host: string; dataDir: string; metadataUrl?: string }) => {
       const port = Number(o.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliApiError(`Invalid port: ${o.port}`);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`Invalid port: ${o.port}`);
       const { resolveConfig, startServer } = await import('@weir/server');
       await startServer(resolveConfig({ port, host: o.host, dataDir: o.dataDir, metadataUrl: o.metadataUrl }));
     });

@@ -32,7 +32,9 @@ function compare(dialect: DialectName, column: RawBuilder<unknown>, input: Filte
       ? { ...input, comparator: input.comparator === '=' ? 'IN' : 'NOT IN' }
       : input;
   const v = clause.value;
-  const col = binary && dialect === 'postgres' ? sql`${column} collate "C"` : column;
+  // Byte-wise comparison for text only: PostgreSQL refuses a collation on numbers.
+  const isText = typeof v === 'string' || Array.isArray(v);
+  const col = binary && isText && dialect === 'postgres' ? sql`${column} collate "C"` : column;
   switch (clause.comparator) {
     case 'LIKE':
       return likeExpr(dialect, column, String(v), false) as RawBuilder<SqlBool>;
