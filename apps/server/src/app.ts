@@ -29,7 +29,13 @@ export interface BuildOptions {
 /** The one composition root: opens the store, runs migrations, creates every service and registers every route. */
 export async function buildApp(config: ServerConfig, options: BuildOptions = {}): Promise<WeirApp> {
   const store = openMetadataDb({ dataDir: config.dataDir, metadataUrl: config.metadataUrl });
-  await migrate(store, [...identityMigrations, ...trackingMigrations]);
+  await migrate(store, [
+    ...identityMigrations,
+    ...trackingMigrations,
+    // catalog/tables/sql migrations
+    // registry migrations
+    // web session migrations
+  ]);
 
   const identity = createIdentityService({ db: store.db as Kysely<IdentityTables> });
   await identity.bootstrap({
@@ -40,6 +46,9 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
   const tracking = createTrackingService({ db: store.db as Kysely<TrackingTables>, dialect: store.dialect, access: identity });
   await tracking.bootstrap();
   const artifacts = createArtifactStore(path.join(config.dataDir, 'artifacts'));
+  // catalog/tables/sql services
+  // registry services
+  // web session services
 
   const metrics = createHttpMetrics();
   const app = Fastify({
@@ -91,6 +100,9 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
   const routes: RouteSpec[] = [
     ...identityRoutes(identity, { experiments: { displayType: 'mlflowExperiment', exists: (id) => tracking.experimentExists(id) } }),
     ...trackingRoutes(tracking, artifacts),
+    // catalog/tables/sql routes
+    // registry routes
+    // web session and UI routes
   ];
   const systemRoutes: RouteSpec[] = [
     defineRoute({
