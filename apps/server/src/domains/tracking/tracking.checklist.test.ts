@@ -707,5 +707,14 @@ describe.each(testBackends)('MLflow checklist on $name', (backend) => {
     expect(found.body.models.map((m: { info: { model_id: string } }) => m.info.model_id)).toEqual([id]);
     expect(found.body.models.map((m: { info: { model_id: string } }) => m.info.model_id)).not.toContain(other);
     expect((await get('/runs/get', { run_id: run })).body.run.outputs.model_outputs).toEqual([{ model_id: id, step: 0 }]);
+    // The model's files live under its artifact URI and can be listed and read back.
+    const rel = info.artifact_uri.replace('mlflow-artifacts:/', '');
+    await putArtifact(`${rel}/MLmodel`, 'flavors: {}\n');
+    const listed = await s.call('GET', `${API}/logged-models/${id}/artifacts/directories`);
+    expect(listed.body.files).toEqual([{ path: 'MLmodel', is_dir: false, file_size: 12 }]);
+    const file = await fetch(`${s.url}/ajax-api/2.0/mlflow/logged-models/${id}/artifacts/files?artifact_file_path=MLmodel`, {
+      headers: { authorization: `Bearer ${s.adminToken}` },
+    });
+    expect(await file.text()).toBe('flavors: {}\n');
   });
 });

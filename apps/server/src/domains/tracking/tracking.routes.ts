@@ -447,6 +447,19 @@ export function trackingRoutes(svc: TrackingService, artifacts: ArtifactStore): 
         return { root_uri: uri, files: await artifacts.list(sub ? `${base}/${sub}` : base, sub) };
       },
     }),
+    r({
+      method: 'GET',
+      paths: ['/ajax-api/2.0/mlflow/logged-models/:model_id/artifacts/files'],
+      summary: 'Download one file of a logged model (UI)',
+      input: z.object({ model_id: z.string().min(1), artifact_file_path: z.string().min(1) }),
+      async handler(i, { principal, reply }) {
+        const rel = checkRelativePath(i.artifact_file_path);
+        const { model } = await svc.getLoggedModel(principal, i.model_id, false);
+        const base = storePathOfUri(String(model.info.artifact_uri));
+        if (base === null) throw new AppError('INVALID_PARAMETER_VALUE', 'This logged model’s artifacts are not stored by this server.');
+        return sendFile(reply, await artifacts.open(`${base}/${rel}`));
+      },
+    }),
   ];
   return routes;
 }
