@@ -17,7 +17,8 @@ export interface WeirApp {
   app: FastifyInstance;
   routes: RouteSpec[];
   store: MetadataDb;
-  close(): Promise<void>;
+  /** Stops accepting requests, lets in-flight ones finish (at most `graceMs`, default 10 s), then closes the store. */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** Options for building the app beyond the config (tests pass a log stream). */
@@ -43,7 +44,7 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
     dataDir: config.dataDir,
     announce: options.announce ?? ((line) => process.stdout.write(`${line}\n`)),
   });
-  const tracking = createTrackingService({ db: store.db as Kysely<TrackingTables>, dialect: store.dialect, access: identity });
+  const tracking = createTrackingService({ db: store.db as Kysely<TrackingTables>, dialect: store.dialect, bulkInsert: store.bulkInsert, access: identity });
   await tracking.bootstrap();
   const artifacts = createArtifactStore(path.join(config.dataDir, 'artifacts'));
   // catalog/tables/sql services
@@ -160,8 +161,15 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
     app,
     routes: allRoutes,
     store,
-    async close() {
-      await app.close();
+    async close(graceMs = 10_000) {
+      // Connections still busy after the grace period are cut so a stuck client cannot hold shutdown forever.
+      const force = setTimeout(() => app.server.closeAllConnections(), graceMs);
+      force.unref();
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(force);
+      }
       await store.close();
     },
   };

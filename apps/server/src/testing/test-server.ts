@@ -103,7 +103,7 @@ export async function startTestServer(backend: TestBackend = { name: 'sqlite' },
       return { status: res.status, body: parsed, text };
     },
     async close() {
-      await weir.close();
+      await weir.close(1000);
       if (drop) await drop();
       if (!opts.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     },

@@ -308,6 +308,15 @@ describe.each(testBackends)('MLflow checklist on $name', (backend) => {
     expect(latest).toEqual([{ key: 'k', value: 7, timestamp: 100, step: 2 }]);
     const hist = (await get('/metrics/get-history', { run_id: run, metric_key: 'k' })).body.metrics.map((m: { value: number }) => m.value);
     expect(hist).toEqual([6, 7, 1, 5]);
+    // Paged the way the Python client pages: same points, same order.
+    const paged: number[] = [];
+    let token: string | undefined;
+    do {
+      const res = await get('/metrics/get-history', { run_id: run, metric_key: 'k', max_results: 3, ...(token ? { page_token: token } : {}) });
+      paged.push(...res.body.metrics.map((m: { value: number }) => m.value));
+      token = res.body.next_page_token;
+    } while (token);
+    expect(paged).toEqual([6, 7, 1, 5]);
   });
 
   it('18: history of a never-logged key is empty', async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { type Kysely, type Selectable, sql } from 'kysely';
-import type { DialectName } from '../../platform/db.ts';
+import type { BulkColumn, BulkInserter, DialectName } from '../../platform/db.ts';
 import { AppError, invalidParameter, notFound } from '../../platform/errors.ts';
 import type { Principal } from '../../platform/http.ts';
 import { EXPERIMENT_OBJECT, type ExperimentAccess, readableExperiments, requireExperimentLevel } from './tracking.access.ts';
@@ -37,6 +37,19 @@ export interface MetricPoint {
 }
 
 const RUN_NAME_TAG = 'mlflow.runName';
+
+/** The keyset position inside a history page token, when the token carries one. */
+function decodeHistoryCursor(token: string | undefined): [number, number, number, number] | null {
+  if (!token) return null;
+  try {
+    const parsed = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as { after?: unknown };
+    const a = parsed.after;
+    if (Array.isArray(a) && a.length === 4 && a.every((n) => typeof n === 'number' && Number.isFinite(n))) return a as [number, number, number, number];
+  } catch {
+    // decodePageToken reports malformed tokens
+  }
+  return null;
+}
 const LOG_MODEL_HISTORY_TAG = 'mlflow.log-model.history';
 const ARTIFACT_SCHEME = 'mlflow-artifacts:';
 const IN_CHUNK = 5000;
@@ -56,9 +69,18 @@ function lifecycleStages(view: ViewType | undefined): string[] {
 /** Tracking: MLflow experiments, runs, logging, history, inputs/outputs and logged models. */
 export type TrackingService = ReturnType<typeof createTrackingService>;
 
-/** Creates the tracking service. `access` decides experiment permissions; `dataDir` anchors artifact roots. */
-export function createTrackingService(deps: { db: Db; dialect: DialectName; access: ExperimentAccess; now?: () => number }) {
-  const { db, dialect, access } = deps;
+const METRIC_COLUMNS: BulkColumn[] = [
+  { name: 'run_uuid', pgType: 'text' },
+  { name: 'key', pgType: 'text' },
+  { name: 'timestamp', pgType: 'bigint' },
+  { name: 'step', pgType: 'bigint' },
+  { name: 'value', pgType: 'float8' },
+  { name: 'is_nan', pgType: 'smallint' },
+];
+
+/** Creates the tracking service; `access` decides experiment permissions, `bulkInsert` writes metric history. */
+export function createTrackingService(deps: { db: Db; dialect: DialectName; bulkInsert: BulkInserter; access: ExperimentAccess; now?: () => number }) {
+  const { db, dialect, access, bulkInsert } = deps;
   const now = deps.now ?? Date.now;
 
   async function experimentRow(experimentId: string, q: Db = db) {
@@ -249,14 +271,13 @@ export function createTrackingService(deps: { db: Db; dialect: DialectName; acce
       step: m.step ?? 0,
       ...storedMetricValue(m.value),
     }));
-    // 6 bound values per row: keep each statement well under SQLite's variable limit.
-    for (const part of chunks(rows, 2000)) {
-      await q
-        .insertInto('metrics')
-        .values(part)
-        .onConflict((oc) => oc.columns(['run_uuid', 'key', 'timestamp', 'step', 'value', 'is_nan']).doNothing())
-        .execute();
-    }
+    // Exact duplicates are dropped by the primary key, as in MLflow.
+    await bulkInsert(
+      q,
+      'metrics',
+      METRIC_COLUMNS,
+      rows.map((r) => [r.run_uuid, r.key, r.timestamp, r.step, r.value, r.is_nan]),
+    );
     // Latest value per key = max (step, timestamp, value); sorted keys keep concurrent upserts deadlock-free on PostgreSQL.
     const latest = new Map<string, (typeof rows)[number]>();
     for (const r of rows) {
@@ -862,20 +883,20 @@ export function createTrackingService(deps: { db: Db; dialect: DialectName; acce
 
     async metricHistoryPage(runId: string, key: string, maxResults: number, pageToken: string | undefined) {
       const offset = decodePageToken(pageToken);
-      const rows = await db
-        .selectFrom('metrics')
-        .select(['timestamp', 'step', 'value', 'is_nan'])
-        .where('run_uuid', '=', runId)
-        .where('key', '=', key)
-        .orderBy('timestamp')
-        .orderBy('step')
-        .orderBy('value')
-        .limit(maxResults + 1)
-        .offset(offset)
-        .execute();
-      const page = rows.slice(0, maxResults).map((r) => ({ key, value: wireMetricValue(r.value, r.is_nan), timestamp: r.timestamp, step: r.step }));
+      // Tokens carry MLflow's {"offset": N} plus the last row seen, so deep pages are a keyset seek, not a scan of N rows.
+      const after = decodeHistoryCursor(pageToken);
+      let q = db.selectFrom('metrics').select(['timestamp', 'step', 'value', 'is_nan']).where('run_uuid', '=', runId).where('key', '=', key);
+      if (after) q = q.where(sql<boolean>`(timestamp, step, value, is_nan) > (${after[0]}, ${after[1]}, ${after[2]}, ${after[3]})`);
+      let ordered = q.orderBy('timestamp').orderBy('step').orderBy('value').orderBy('is_nan').limit(maxResults + 1);
+      if (!after && offset > 0) ordered = ordered.offset(offset);
+      const rows = await ordered.execute();
+      const pageRows = rows.slice(0, maxResults);
+      const page = pageRows.map((r) => ({ key, value: wireMetricValue(r.value, r.is_nan), timestamp: r.timestamp, step: r.step }));
       const out: Record<string, unknown> = { metrics: page };
-      if (rows.length > maxResults) out.next_page_token = encodePageToken(offset + maxResults);
+      const last = pageRows[pageRows.length - 1];
+      if (rows.length > maxResults && last) {
+        out.next_page_token = Buffer.from(JSON.stringify({ offset: offset + maxResults, after: [last.timestamp, last.step, last.value, last.is_nan] })).toString('base64');
+      }
       return out;
     },
 
