@@ -87,7 +87,7 @@ export function openMetadataDb(opts: { dataDir: string; metadataUrl?: string | u
   // NORMAL in WAL mode: a killed process loses nothing committed; only an OS crash could drop the last commits.
   file.pragma('synchronous = NORMAL');
   file.pragma('busy_timeout = 5000');
-  file.pragma('cache_size = -65536');
+  file.pragma('cache_size = -16384');
   const db = new Kysely({ dialect: new SqliteDialect({ database: file }) });
   return { db, dialect: 'sqlite', bulkInsert: createBulkInserter('sqlite', file), close: () => db.destroy() };
 }

@@ -242,17 +242,17 @@ export function trackingRoutes(svc: TrackingService, artifacts: ArtifactStore): 
           yield '{"metrics":[';
           let first = true;
           for await (const rows of chunks) {
-            let out = '';
+            const parts: string[] = [];
             for (const row of rows) {
               const v = wireMetricValue(row.value, row.is_nan);
-              out += `${first ? '' : ','}{"key":${keyJson},"value":${typeof v === 'string' ? '"NaN"' : v},"timestamp":${row.timestamp},"step":${row.step}}`;
-              first = false;
+              parts.push(`{"key":${keyJson},"value":${typeof v === 'string' ? '"NaN"' : v},"timestamp":${row.timestamp},"step":${row.step}}`);
             }
-            yield out;
+            yield Buffer.from(`${first ? '' : ','}${parts.join(',')}`);
+            first = false;
           }
           yield ']}';
         }
-        return reply.code(200).type('application/json').send(Readable.from(body()));
+        return reply.code(200).type('application/json').send(Readable.from(body(), { objectMode: false, highWaterMark: 1 << 20 }));
       },
     }),
     r({

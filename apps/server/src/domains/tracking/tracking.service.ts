@@ -53,6 +53,8 @@ function decodeHistoryCursor(token: string | undefined): [number, number, number
 const LOG_MODEL_HISTORY_TAG = 'mlflow.log-model.history';
 const ARTIFACT_SCHEME = 'mlflow-artifacts:';
 const IN_CHUNK = 5000;
+/** Rows per keyset read of a streamed history: small enough that a chunk is a few hundred KB of JSON. */
+const HISTORY_CHUNK = 5000;
 
 function chunks<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
@@ -908,10 +910,10 @@ export function createTrackingService(deps: { db: Db; dialect: DialectName; bulk
           const a = after;
           q = q.where(sql<boolean>`(timestamp, step, value, is_nan) > (${a.timestamp}, ${a.step}, ${a.value}, ${a.is_nan})`);
         }
-        const rows = await q.orderBy('timestamp').orderBy('step').orderBy('value').orderBy('is_nan').limit(20_000).execute();
+        const rows = await q.orderBy('timestamp').orderBy('step').orderBy('value').orderBy('is_nan').limit(HISTORY_CHUNK).execute();
         if (rows.length === 0) return;
         yield rows;
-        if (rows.length < 20_000) return;
+        if (rows.length < HISTORY_CHUNK) return;
         after = rows[rows.length - 1] ?? null;
       }
     },
