@@ -146,6 +146,10 @@ async function readBody(stream: Readable, limit: number): Promise<Buffer> {
 function parseJsonBody(buf: Buffer): Record<string, unknown> {
   const text = buf.toString('utf8').trim();
   if (!text) return {};
+  // JSON can only carry NUL escaped; checking the text is far cheaper than walking every parsed value.
+  if (text.includes('\\u0000') || text.includes('\0')) {
+    throw new AppError('INVALID_PARAMETER_VALUE', 'Request parameters must not contain NUL characters.');
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -213,7 +217,7 @@ export function registerRoutes(app: FastifyInstance, routes: RouteSpec[], authen
         const query = coerceQuery(route.input, (request.query ?? {}) as Record<string, unknown>);
         const params = (request.params ?? {}) as Record<string, unknown>;
         const merged = { ...query, ...body, ...params };
-        if (containsNul(merged)) throw new AppError('INVALID_PARAMETER_VALUE', 'Request parameters must not contain NUL characters.');
+        if (containsNul(query) || containsNul(params)) throw new AppError('INVALID_PARAMETER_VALUE', 'Request parameters must not contain NUL characters.');
         const parsed = route.input.safeParse(merged);
         if (!parsed.success) throw describeValidationError(parsed.error, merged);
         const ctx: RouteContext = {

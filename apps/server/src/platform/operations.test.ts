@@ -94,7 +94,12 @@ describe('operations', () => {
     const results = (await Promise.all(writers)).flat();
     await closing;
     const acknowledged = results.flatMap((r) => (r?.status === 200 ? [r.step] : []));
-    const rows = await t.weir.store.db.selectFrom('metrics').select('step').where('run_uuid', '=', run).execute();
+    const rows = await t.weir.store.db
+      .selectFrom('metrics')
+      .innerJoin('latest_metrics', 'latest_metrics.series_id', 'metrics.series_id')
+      .select('metrics.step')
+      .where('latest_metrics.run_uuid', '=', run)
+      .execute();
     const stored = new Set(rows.map((r: { step: number }) => r.step));
     expect(acknowledged.length).toBeGreaterThanOrEqual(10);
     for (const step of acknowledged) expect(stored.has(step)).toBe(true);

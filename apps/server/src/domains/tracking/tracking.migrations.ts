@@ -50,26 +50,26 @@ export const trackingMigrations: Migration[] = [
           .execute();
         await db.schema.createIndex(`${t}_key_value`).on(t).columns(['key', 'run_uuid']).execute();
       }
-      await db.schema
-        .createTable('metrics')
-        .addColumn('run_uuid', 'varchar(64)', (c) => c.notNull())
-        .addColumn('key', 'varchar(250)', (c) => c.notNull())
-        .addColumn('timestamp', 'bigint', (c) => c.notNull())
-        .addColumn('step', 'bigint', (c) => c.notNull())
-        .addColumn('value', 'double precision', (c) => c.notNull())
-        .addColumn('is_nan', 'smallint', (c) => c.notNull())
-        .addPrimaryKeyConstraint('metrics_pk', ['run_uuid', 'key', 'timestamp', 'step', 'value', 'is_nan'])
-        .modifyEnd(withoutRowid)
-        .execute();
+      // One row per (run, metric key): the latest value for searches, and a small integer id that keys the history.
       await db.schema
         .createTable('latest_metrics')
+        .addColumn('series_id', pg ? 'serial' : 'integer', (c) => (pg ? c.primaryKey() : c.primaryKey().autoIncrement()))
         .addColumn('run_uuid', 'varchar(64)', (c) => c.notNull())
         .addColumn('key', 'varchar(250)', (c) => c.notNull())
         .addColumn('timestamp', 'bigint', (c) => c.notNull())
         .addColumn('step', 'bigint', (c) => c.notNull())
         .addColumn('value', 'double precision', (c) => c.notNull())
         .addColumn('is_nan', 'smallint', (c) => c.notNull())
-        .addPrimaryKeyConstraint('latest_metrics_pk', ['run_uuid', 'key'])
+        .addUniqueConstraint('latest_metrics_run_key', ['run_uuid', 'key'])
+        .execute();
+      await db.schema
+        .createTable('metrics')
+        .addColumn('series_id', 'integer', (c) => c.notNull())
+        .addColumn('timestamp', 'bigint', (c) => c.notNull())
+        .addColumn('step', 'bigint', (c) => c.notNull())
+        .addColumn('value', 'double precision', (c) => c.notNull())
+        .addColumn('is_nan', 'smallint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('metrics_pk', ['series_id', 'timestamp', 'step', 'value', 'is_nan'])
         .modifyEnd(withoutRowid)
         .execute();
       await db.schema.createIndex('latest_metrics_key_value').on('latest_metrics').columns(['key', 'value']).execute();

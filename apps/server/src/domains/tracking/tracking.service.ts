@@ -72,8 +72,7 @@ function lifecycleStages(view: ViewType | undefined): string[] {
 export type TrackingService = ReturnType<typeof createTrackingService>;
 
 const METRIC_COLUMNS: BulkColumn[] = [
-  { name: 'run_uuid', pgType: 'text' },
-  { name: 'key', pgType: 'text' },
+  { name: 'series_id', pgType: 'integer' },
   { name: 'timestamp', pgType: 'bigint' },
   { name: 'step', pgType: 'bigint' },
   { name: 'value', pgType: 'float8' },
@@ -123,6 +122,12 @@ export function createTrackingService(deps: { db: Db; dialect: DialectName; bulk
     const row = await q.selectFrom('runs').selectAll().where('run_uuid', '=', runId).executeTakeFirst();
     if (!row) throw notFound(`Run with id=${runId} not found`);
     return row;
+  }
+
+  /** The id of a run's metric series, or undefined when the key was never logged. */
+  async function seriesIdOf(runId: string, key: string): Promise<number | undefined> {
+    const row = await db.selectFrom('latest_metrics').select('series_id').where('run_uuid', '=', runId).where('key', '=', key).executeTakeFirst();
+    return row?.series_id;
   }
 
   function requireActiveRun(row: { run_uuid: string; lifecycle_stage: string }) {
@@ -273,13 +278,6 @@ export function createTrackingService(deps: { db: Db; dialect: DialectName; bulk
       step: m.step ?? 0,
       ...storedMetricValue(m.value),
     }));
-    // Exact duplicates are dropped by the primary key, as in MLflow.
-    await bulkInsert(
-      q,
-      'metrics',
-      METRIC_COLUMNS,
-      rows.map((r) => [r.run_uuid, r.key, r.timestamp, r.step, r.value, r.is_nan]),
-    );
     // Latest value per key = max (step, timestamp, value); sorted keys keep concurrent upserts deadlock-free on PostgreSQL.
     const latest = new Map<string, (typeof rows)[number]>();
     for (const r of rows) {
@@ -306,6 +304,25 @@ export function createTrackingService(deps: { db: Db; dialect: DialectName; bulk
         )
         .execute();
     }
+    // The upsert created any new series; their ids key the history rows.
+    const series = await q
+      .selectFrom('latest_metrics')
+      .select(['series_id', 'key'])
+      .where('run_uuid', '=', run.run_uuid)
+      .where(
+        'key',
+        'in',
+        latestRows.map((r) => r.key),
+      )
+      .execute();
+    const seriesOf = new Map(series.map((r) => [r.key, r.series_id]));
+    // Exact duplicates are dropped by the primary key, as in MLflow.
+    await bulkInsert(
+      q,
+      'metrics',
+      METRIC_COLUMNS,
+      rows.map((r) => [seriesOf.get(r.key), r.timestamp, r.step, r.value, r.is_nan]),
+    );
     const modelRows = metrics
       .filter((m) => m.model_id)
       .map((m) => ({
@@ -887,7 +904,9 @@ export function createTrackingService(deps: { db: Db; dialect: DialectName; bulk
       const offset = decodePageToken(pageToken);
       // Tokens carry MLflow's {"offset": N} plus the last row seen, so deep pages are a keyset seek, not a scan of N rows.
       const after = decodeHistoryCursor(pageToken);
-      let q = db.selectFrom('metrics').select(['timestamp', 'step', 'value', 'is_nan']).where('run_uuid', '=', runId).where('key', '=', key);
+      const sid = await seriesIdOf(runId, key);
+      if (sid === undefined) return { metrics: [] };
+      let q = db.selectFrom('metrics').select(['timestamp', 'step', 'value', 'is_nan']).where('series_id', '=', sid);
       if (after) q = q.where(sql<boolean>`(timestamp, step, value, is_nan) > (${after[0]}, ${after[1]}, ${after[2]}, ${after[3]})`);
       let ordered = q.orderBy('timestamp').orderBy('step').orderBy('value').orderBy('is_nan').limit(maxResults + 1);
       if (!after && offset > 0) ordered = ordered.offset(offset);
@@ -903,9 +922,11 @@ export function createTrackingService(deps: { db: Db; dialect: DialectName; bulk
     },
 
     async *metricHistoryStream(runId: string, key: string): AsyncGenerator<{ timestamp: number; step: number; value: number; is_nan: number }[]> {
+      const sid = await seriesIdOf(runId, key);
+      if (sid === undefined) return;
       let after: { timestamp: number; step: number; value: number; is_nan: number } | null = null;
       for (;;) {
-        let q = db.selectFrom('metrics').select(['timestamp', 'step', 'value', 'is_nan']).where('run_uuid', '=', runId).where('key', '=', key);
+        let q = db.selectFrom('metrics').select(['timestamp', 'step', 'value', 'is_nan']).where('series_id', '=', sid);
         if (after) {
           const a = after;
           q = q.where(sql<boolean>`(timestamp, step, value, is_nan) > (${a.timestamp}, ${a.step}, ${a.value}, ${a.is_nan})`);
@@ -951,7 +972,9 @@ export function createTrackingService(deps: { db: Db; dialect: DialectName; bulk
       const out: Record<string, unknown>[] = [];
       for (const runId of runIds) {
         await authorizedRun(principal, runId, 'CAN_READ');
-        let stepQ = db.selectFrom('metrics').select('step').distinct().where('run_uuid', '=', runId).where('key', '=', key);
+        const sid = await seriesIdOf(runId, key);
+        if (sid === undefined) continue;
+        let stepQ = db.selectFrom('metrics').select('step').distinct().where('series_id', '=', sid);
         if (input.start_step !== undefined && input.end_step !== undefined) {
           stepQ = stepQ.where('step', '>=', input.start_step).where('step', '<=', input.end_step);
         }
@@ -970,8 +993,7 @@ export function createTrackingService(deps: { db: Db; dialect: DialectName; bulk
           const rows = await db
             .selectFrom('metrics')
             .select(['timestamp', 'step', 'value', 'is_nan'])
-            .where('run_uuid', '=', runId)
-            .where('key', '=', key)
+            .where('series_id', '=', sid)
             .where('step', 'in', part)
             .orderBy('step')
             .orderBy('timestamp')
@@ -994,11 +1016,12 @@ export function createTrackingService(deps: { db: Db; dialect: DialectName; bulk
       const out: Record<string, unknown>[] = [];
       for (const runId of [...runIds].sort()) {
         await authorizedRun(principal, runId, 'CAN_READ');
+        const sid = await seriesIdOf(runId, input.metric_key);
+        if (sid === undefined) continue;
         const rows = await db
           .selectFrom('metrics')
           .select(['timestamp', 'step', 'value', 'is_nan'])
-          .where('run_uuid', '=', runId)
-          .where('key', '=', input.metric_key)
+          .where('series_id', '=', sid)
           .orderBy('timestamp')
           .orderBy('step')
           .orderBy('value')

@@ -26,8 +26,8 @@ export interface TrackingTables {
   };
   params: { run_uuid: string; key: string; value: string };
   tags: { run_uuid: string; key: string; value: string };
-  metrics: { run_uuid: string; key: string; timestamp: number; step: number; value: number; is_nan: number };
-  latest_metrics: { run_uuid: string; key: string; timestamp: number; step: number; value: number; is_nan: number };
+  metrics: { series_id: number; timestamp: number; step: number; value: number; is_nan: number };
+  latest_metrics: { series_id: Generated<number>; run_uuid: string; key: string; timestamp: number; step: number; value: number; is_nan: number };
   datasets: {
     dataset_uuid: string;
     experiment_id: number;

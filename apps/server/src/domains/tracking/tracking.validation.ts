@@ -46,8 +46,12 @@ export function invalidValue(param: string, value: unknown, reason?: string) {
   );
 }
 
+const validKeys = new Set<string>();
+
 /** Checks a metric, param or tag key: allowed characters, path-stable, at most 250 characters. */
 export function validateKey(key: string, param = 'key'): void {
+  // Keys repeat across every batch of a run; remembering good ones keeps validation off the log-batch hot path.
+  if (validKeys.has(key)) return;
   if (!KEY_CHARS.test(key)) throw invalidValue(param, key, BAD_CHARACTERS);
   const norm = normpath(key);
   if (norm !== key || key === '.' || key.startsWith('..') || key.startsWith('/')) {
@@ -58,6 +62,8 @@ export function validateKey(key: string, param = 'key'): void {
     );
   }
   if (key.length > LIMITS.keyLength) throw invalidParameter(`'${param}' exceeds the maximum length of ${LIMITS.keyLength} characters`);
+  if (validKeys.size > 100_000) validKeys.clear();
+  validKeys.add(key);
 }
 
 /** MLflow truncates over-long param and tag values on the server instead of refusing them. */
