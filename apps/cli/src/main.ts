@@ -1,5 +1,8 @@
 import { Command, Option } from 'commander';
 import { callApi, formatTable, resolveConnection } from './client.ts';
+import { registerEndpointsCommand } from './commands/endpoints.ts';
+import { registerLakehouseCommands } from './commands/lakehouse.ts';
+import { registerModelsCommand } from './commands/models.ts';
 
 type Opts = { json?: boolean; profile?: string; host?: string; token?: string };
 
@@ -133,6 +136,9 @@ export function buildCli(): Command {
       );
     });
 
+  registerModelsCommand(program);
+  registerEndpointsCommand(program);
+  registerLakehouseCommands(program);
   return program;
 }
 

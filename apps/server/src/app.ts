@@ -4,10 +4,23 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { createIdentityService, type IdentityTables, identityMigrations, identityRoutes } from './domains/identity/index.ts';
+import { createRegistryService, type RegistryTables, registryMigrations, registryRoutes } from './domains/registry/index.ts';
+import {
+  createInferenceCapture,
+  createModelRuntime,
+  createServingService,
+  type ServingTables,
+  servingMigrations,
+  servingRoutes,
+} from './domains/serving/index.ts';
+import { createLakehouse, lakehouseMigrations } from './domains/sql/lakehouse.ts';
 import { createArtifactStore, createTrackingService, type TrackingTables, trackingMigrations, trackingRoutes } from './domains/tracking/index.ts';
+import { createWebSessionService, type WebTables, webMigrations, webSessionRoutes, webUiRoutes } from './domains/web/index.ts';
+import { createModelVersionRegistration } from './flows/register-model-version.ts';
 import type { ServerConfig } from './platform/config.ts';
 import { type MetadataDb, migrate, openMetadataDb } from './platform/db.ts';
 import { AppError } from './platform/errors.ts';
+import { createEventBus } from './platform/events.ts';
 import { buildOpenApi, defineRoute, type RouteSpec, registerRoutes, sendError } from './platform/http.ts';
 import { createHttpMetrics } from './platform/metrics.ts';
 import { WEIR_VERSION } from './version.ts';
@@ -30,13 +43,7 @@ export interface BuildOptions {
 /** The one composition root: opens the store, runs migrations, creates every service and registers every route. */
 export async function buildApp(config: ServerConfig, options: BuildOptions = {}): Promise<WeirApp> {
   const store = openMetadataDb({ dataDir: config.dataDir, metadataUrl: config.metadataUrl });
-  await migrate(store, [
-    ...identityMigrations,
-    ...trackingMigrations,
-    // catalog/tables/sql migrations
-    // registry migrations
-    // web session migrations
-  ]);
+  await migrate(store, [...identityMigrations, ...trackingMigrations, ...lakehouseMigrations, ...registryMigrations, ...webMigrations, ...servingMigrations]);
 
   const identity = createIdentityService({ db: store.db as Kysely<IdentityTables> });
   await identity.bootstrap({
@@ -47,11 +54,70 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
   const tracking = createTrackingService({ db: store.db as Kysely<TrackingTables>, dialect: store.dialect, bulkInsert: store.bulkInsert, access: identity });
   await tracking.bootstrap();
   const artifacts = createArtifactStore(path.join(config.dataDir, 'artifacts'));
-  // catalog/tables/sql services
-  // registry services
-  // web session services
+  const modelsRoot = path.join(config.dataDir, 'models');
+
+  // Catalog objects, Delta tables, volumes and SQL.
+  const lakehouse = await createLakehouse({ db: store.db, dialect: store.dialect, dataDir: config.dataDir });
+
+  // The model registry: MLflow and Unity Catalog views of one store; models are objects of the catalog.
+  const events = createEventBus();
+  const registry = createRegistryService({
+    db: store.db as Kysely<RegistryTables>,
+    dialect: store.dialect,
+    access: identity,
+    namespace: {
+      schemaExists: (c, s) => lakehouse.catalog.schemaExists(c, s),
+      nameTaken: (c, s, n) => lakehouse.catalog.nameTaken(c, s, n),
+    },
+    events,
+    modelsRoot,
+    defaultCatalog: config.defaultCatalog,
+    defaultSchema: config.defaultSchema,
+  });
+  lakehouse.catalog.setRegistryHooks({
+    countModelsInSchema: (c, s) => registry.countModelsInSchema(c, s),
+    modelNameTaken: (c, s, n) => registry.modelNameTaken(c, s, n),
+    dropModelsInSchema: (c, s) => registry.dropModelsInSchema(c, s),
+  });
+  const modelVersionRegistration = createModelVersionRegistration({ registry, tracking, artifactsRoot: artifacts.root, modelsRoot });
+
+  // Web UI sessions (cookie + CSRF token).
+  const webSessions = createWebSessionService({ db: store.db as Kysely<WebTables>, identity });
+
+  // Model serving: endpoints over registry versions, in-process ONNX, inference tables in the lakehouse.
+  const serving = createServingService({
+    db: store.db as Kysely<ServingTables>,
+    models: {
+      resolveServedVersion: (name, ref) => registry.resolveServedVersion(name, ref),
+      authorizeRead: async (principal, name) => {
+        await registry.getRegisteredModel(principal, name);
+      },
+    },
+    access: identity,
+    runtime: createModelRuntime(),
+    events,
+    capture: createInferenceCapture({
+      tables: {
+        locate: (c, s, t) =>
+          lakehouse.tables.resolveTable(c, s, t).then(
+            (r) => r.location,
+            () => null,
+          ),
+        create: async (owner, c, s, t, fill) => {
+          await lakehouse.tables.createManagedFrom(
+            { id: owner.id, userName: owner.userName, kind: 'user', isAdmin: false },
+            { catalog: c, schema: s, name: t },
+            fill,
+          );
+        },
+      },
+    }),
+    schemaExists: (c, s) => lakehouse.catalog.schemaExists(c, s),
+  });
+  await serving.start();
 
   const metrics = createHttpMetrics();
+  metrics.addCollector(() => serving.renderMetrics());
   const app = Fastify({
     logger: {
       level: config.logLevel,
@@ -100,11 +166,17 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
   });
 
   const routes: RouteSpec[] = [
-    ...identityRoutes(identity, { experiments: { displayType: 'mlflowExperiment', exists: (id) => tracking.experimentExists(id) } }),
+    ...identityRoutes(identity, {
+      experiments: { displayType: 'mlflowExperiment', exists: (id) => tracking.experimentExists(id) },
+      'registered-models': { displayType: 'registeredModel', exists: (id) => registry.modelIdExists(id) },
+      'serving-endpoints': { displayType: 'servingEndpoint', exists: (id) => serving.endpointIdExists(id) },
+    }),
     ...trackingRoutes(tracking, artifacts),
-    // catalog/tables/sql routes
-    // registry routes
-    // web session and UI routes
+    ...lakehouse.routes,
+    ...registryRoutes(registry, { registration: modelVersionRegistration, tracking, modelsRoot }),
+    ...webSessionRoutes(webSessions),
+    ...webUiRoutes({ distDir: process.env.WEIR_WEB_DIST ?? path.resolve(import.meta.dirname, '../../web/dist') }),
+    ...servingRoutes(serving),
   ];
   const systemRoutes: RouteSpec[] = [
     defineRoute({
@@ -154,7 +226,8 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
     }) as unknown as RouteSpec,
   ];
   const allRoutes = [...routes, ...systemRoutes];
-  registerRoutes(app, allRoutes, (req) => identity.authenticate(req.headers.authorization));
+  // A request with an Authorization header is judged by it alone (Bearer/Basic as before); otherwise a web session cookie may authenticate it.
+  registerRoutes(app, allRoutes, (req) => (req.headers.authorization ? identity.authenticate(req.headers.authorization) : webSessions.authenticate(req)));
   await app.ready();
 
   return {
@@ -170,6 +243,9 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
       } finally {
         clearTimeout(force);
       }
+      // Flushes captured inference rows before the store goes away.
+      await serving.stop();
+      lakehouse.sql.close();
       await store.close();
     },
   };

@@ -188,6 +188,16 @@ describe('checkpoints', () => {
     await expect(table.snapshot({ version: 2 })).rejects.toThrow(/cannot be reconstructed/);
   });
 
+  it('reuses a parsed checkpoint without letting later commits change it', async () => {
+    const { t, table } = await tableWithCheckpoint();
+    expect((await table.snapshot()).files.map((f) => f.path).sort()).toEqual(['f2', 'f3', 'f4']);
+    writeCommitFile(t, 5, [remove('f2')]);
+    expect((await table.snapshot()).files.map((f) => f.path).sort()).toEqual(['f3', 'f4']);
+    expect((await table.snapshot({ version: 4 })).files.map((f) => f.path).sort()).toEqual(['f2', 'f3', 'f4']);
+    expect((await table.snapshot({ version: 3 })).files.map((f) => f.path).sort()).toEqual(['f2', 'f3']);
+    expect((await table.snapshot()).files.map((f) => f.path).sort()).toEqual(['f3', 'f4']);
+  });
+
   it('treats _last_checkpoint as a hint: stale, empty, corrupt or missing is fine', async () => {
     const { t, table } = await tableWithCheckpoint();
     const hint = path.join(t, '_delta_log', '_last_checkpoint');
@@ -213,6 +223,24 @@ describe('checkpoints', () => {
     expect((await table.snapshot()).files.map((f) => f.path).sort()).toEqual(['f2', 'f3', 'f4']);
     fs.rmSync(part(2));
     await expect(table.snapshot()).rejects.toThrow(/cannot be reconstructed/);
+  });
+
+  it('reads a classic checkpoint with an all-null sidecar column (as delta-rs writes) but refuses one with sidecars', async () => {
+    const { t, table } = await tableWithCheckpoint();
+    const log = path.join(t, '_delta_log');
+    const single = path.join(log, '00000000000000000003.checkpoint.parquet');
+    const withSidecar = path.join(log, 'with-sidecar.parquet');
+    const sidecarType = 'STRUCT(path VARCHAR, sizeInBytes BIGINT, modificationTime BIGINT)';
+    await con.run(`COPY (SELECT *, CAST(NULL AS ${sidecarType}) AS sidecar FROM read_parquet('${single}')) TO '${withSidecar}' (FORMAT parquet)`);
+    fs.renameSync(withSidecar, single);
+    for (let v = 0; v <= 3; v++) fs.rmSync(path.join(log, `${String(v).padStart(20, '0')}.json`));
+    expect((await table.snapshot()).files.map((f) => f.path).sort()).toEqual(['f2', 'f3', 'f4']);
+    await con.run(
+      `COPY (SELECT * REPLACE (CASE WHEN protocol IS NOT NULL THEN {'path': 'x.parquet', 'sizeInBytes': 1, 'modificationTime': 0} END::${sidecarType} AS sidecar)
+             FROM read_parquet('${single}')) TO '${withSidecar}' (FORMAT parquet)`,
+    );
+    fs.renameSync(withSidecar, single);
+    await expect(table.snapshot()).rejects.toThrow(/v2Checkpoint/);
   });
 
   it('writes the classic checkpoint schema with Spark physical types', async () => {

@@ -46,7 +46,31 @@ const V2_RE = /^(\d{20})\.checkpoint\.[0-9a-fA-F-]{36}\.(json|parquet)$/;
 
 /** Lists `_delta_log/` and classifies the files; anything not named like a commit or checkpoint is ignored. */
 export async function listLog(store: ObjectStore): Promise<LogListing> {
-  const objects = await store.list('_delta_log/');
+  return classifyLog(await store.list('_delta_log/'));
+}
+
+/** The version `_delta_log/_last_checkpoint` names, or undefined when it is missing or unreadable (it is only a hint). */
+export async function lastCheckpointHint(store: ObjectStore): Promise<number | undefined> {
+  try {
+    const v = Number(JSON.parse((await store.get('_delta_log/_last_checkpoint')).toString('utf8')).version);
+    return Number.isInteger(v) && v >= 0 ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Lists only the log from `version` on (its checkpoint and later commits), as Spark and delta-rs do from
+ * `_last_checkpoint`, so opening a long-lived table does not touch every old commit file. Undefined
+ * when the store cannot list that way or no complete checkpoint exists at `version`.
+ */
+export async function listLogFrom(store: ObjectStore, version: number): Promise<LogListing | undefined> {
+  if (!store.listAfter) return undefined;
+  const listing = classifyLog(await store.listAfter('_delta_log/', `_delta_log/${String(version).padStart(20, '0')}`));
+  return listing.checkpoints.has(version) ? listing : undefined;
+}
+
+function classifyLog(objects: ObjectInfo[]): LogListing {
   const commits = new Map<number, ObjectInfo>();
   const checkpoints = new Map<number, ObjectInfo[]>();
   const multipart = new Map<string, { version: number; total: number; parts: Map<number, ObjectInfo> }>();
@@ -127,17 +151,62 @@ export async function readCommit(store: ObjectStore, version: number, key: strin
   return parseCommit(version, buf.toString('utf8'));
 }
 
-async function readCheckpoint(con: DuckDBConnection, store: ObjectStore, parts: ObjectInfo[]): Promise<Action[]> {
+/** Replay state before its version is known: what applyActions builds up. */
+type ReplayState = Omit<LogState, 'version' | 'protocol' | 'metadata' | 'checkpointVersion'> & { protocol?: Protocol; metadata?: Metadata };
+
+function emptyState(): ReplayState {
+  return { files: new Map(), tombstones: new Map(), txns: new Map(), domainMetadata: new Map(), protocol: undefined, metadata: undefined };
+}
+
+function cloneState(s: ReplayState): ReplayState {
+  return {
+    files: new Map(s.files),
+    tombstones: new Map(s.tombstones),
+    txns: new Map(s.txns),
+    domainMetadata: new Map(s.domainMetadata),
+    protocol: s.protocol,
+    metadata: s.metadata,
+  };
+}
+
+// Checkpoint files never change once written, so the state they describe is kept (keyed by path, size
+// and mtime) for the next snapshot of the same table: reopening a long table then costs a listing and
+// the commits since the checkpoint. Callers get a copy of the maps, never the cached ones.
+const CHECKPOINT_CACHE_ENTRIES = 8;
+const checkpointCache = new Map<string, ReplayState>();
+
+async function checkpointState(con: DuckDBConnection, store: ObjectStore, parts: ObjectInfo[]): Promise<ReplayState> {
   const files = parts.map((p) => {
     const local = store.localPath?.(p.key);
     if (!local) throw new DeltaLogError('reading checkpoints needs a store with local paths');
     return local;
   });
+  const cacheKey = parts.map((p, i) => `${files[i]}\u0000${p.size}\u0000${p.lastModified}`).join('\u0001');
+  const cached = checkpointCache.get(cacheKey);
+  if (cached) {
+    // Re-insert so the map's order is least recently used first.
+    checkpointCache.delete(cacheKey);
+    checkpointCache.set(cacheKey, cached);
+    return cloneState(cached);
+  }
+  const state = emptyState();
+  applyActions(state, await parseCheckpoint(con, files, parts));
+  checkpointCache.set(cacheKey, state);
+  while (checkpointCache.size > CHECKPOINT_CACHE_ENTRIES) checkpointCache.delete(checkpointCache.keys().next().value as string);
+  return cloneState(state);
+}
+
+async function parseCheckpoint(con: DuckDBConnection, files: string[], parts: ObjectInfo[]): Promise<Action[]> {
   const src = `read_parquet([${files.map(quoteLiteral).join(', ')}], union_by_name = true)`;
   const described = await queryRows(con, `SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM ${src})`);
   const columns = new Map(described.map((r) => [String(r.column_name), String(r.column_type)]));
-  if (columns.has('checkpointMetadata') || columns.has('sidecar')) {
-    throw new DeltaUnsupportedFeatureError(['v2Checkpoint'], 'table has a V2 checkpoint (feature v2Checkpoint), which is not supported');
+  // delta-rs puts an all-null `sidecar` column into classic checkpoints; only actual V2 content is refused.
+  const v2Columns = ['checkpointMetadata', 'sidecar'].filter((c) => columns.has(c));
+  if (v2Columns.length > 0) {
+    const counts = await queryRows(con, `SELECT ${v2Columns.map((c, i) => `count("${c}") AS c${i}`).join(', ')} FROM ${src}`);
+    if (v2Columns.some((_, i) => Number(counts[0]?.[`c${i}`] ?? 0) > 0)) {
+      throw new DeltaUnsupportedFeatureError(['v2Checkpoint'], 'table has a V2 checkpoint (feature v2Checkpoint), which is not supported');
+    }
   }
   const wanted = ['protocol', 'metaData', 'txn', 'add', 'remove', 'domainMetadata'].filter((c) => columns.has(c));
   if (!wanted.includes('add') && !wanted.includes('metaData') && !wanted.includes('protocol')) {
@@ -233,7 +302,7 @@ export async function replayLog(con: DuckDBConnection, store: ObjectStore, listi
     };
     if (cp !== undefined) {
       try {
-        applyActions(state, await readCheckpoint(con, store, listing.checkpoints.get(cp) as ObjectInfo[]));
+        Object.assign(state, await checkpointState(con, store, listing.checkpoints.get(cp) as ObjectInfo[]));
       } catch (e) {
         if (e instanceof DeltaUnsupportedFeatureError) throw e;
         // A corrupt checkpoint is skipped in favour of an older one, as Spark does; remember why.

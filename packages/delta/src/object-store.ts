@@ -30,9 +30,13 @@ export interface ObjectStore {
   delete(key: string): Promise<void>;
   /** Size and modification time, or undefined when absent. */
   stat(key: string): Promise<ObjectInfo | undefined>;
+  /** Objects directly under `prefix`'s folder whose keys sort after `startAfter` (S3's StartAfter), sorted; optional. */
+  listAfter?(prefix: string, startAfter: string): Promise<ObjectInfo[]>;
   /** A local filesystem path DuckDB can read directly, when the store has one. */
   localPath?(key: string): string;
 }
+
+const STAT_BATCH = 64;
 
 /** A store over a local directory; put-if-absent is `link(tmp, target)`, which never replaces a file. */
 export function createLocalObjectStore(root: string): ObjectStore {
@@ -64,17 +68,26 @@ export function createLocalObjectStore(root: string): ObjectStore {
       if (isMissing(e) || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return;
       throw e;
     }
+    const files: string[] = [];
     for (const entry of entries) {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) await walk(full, out);
-      else if (entry.isFile()) {
-        try {
-          const st = await fs.stat(full);
-          out.push({ key: path.relative(base, full).split(path.sep).join('/'), size: st.size, lastModified: st.mtimeMs });
-        } catch (e) {
-          if (!isMissing(e)) throw e;
-        }
-      }
+      else if (entry.isFile()) files.push(full);
+    }
+    // A long _delta_log has thousands of entries: stat them many at a time, not one after another.
+    for (let i = 0; i < files.length; i += STAT_BATCH) {
+      const infos = await Promise.all(
+        files.slice(i, i + STAT_BATCH).map(async (full) => {
+          try {
+            const st = await fs.stat(full);
+            return { key: path.relative(base, full).split(path.sep).join('/'), size: st.size, lastModified: st.mtimeMs };
+          } catch (e) {
+            if (!isMissing(e)) throw e;
+            return undefined;
+          }
+        }),
+      );
+      for (const info of infos) if (info) out.push(info);
     }
   }
 
@@ -85,6 +98,30 @@ export function createLocalObjectStore(root: string): ObjectStore {
       const out: ObjectInfo[] = [];
       await walk(dir, out);
       return out.filter((o) => o.key.startsWith(prefix)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    },
+    async listAfter(prefix, startAfter) {
+      const slash = prefix.lastIndexOf('/');
+      const folder = slash < 0 ? '' : prefix.slice(0, slash + 1);
+      let names: string[];
+      try {
+        names = await fs.readdir(slash < 0 ? base : toPath(prefix.slice(0, slash)));
+      } catch (e) {
+        if (isMissing(e) || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
+        throw e;
+      }
+      const keys = names.map((n) => folder + n).filter((k) => k.startsWith(prefix) && k > startAfter);
+      const infos = await Promise.all(
+        keys.map(async (key) => {
+          try {
+            const st = await fs.stat(toPath(key));
+            return st.isFile() ? { key, size: st.size, lastModified: st.mtimeMs } : undefined;
+          } catch (e) {
+            if (isMissing(e)) return undefined;
+            throw e;
+          }
+        }),
+      );
+      return infos.filter((o): o is ObjectInfo => o !== undefined).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     },
     async get(key) {
       try {
@@ -123,7 +160,14 @@ export function createLocalObjectStore(root: string): ObjectStore {
     async putFile(key, localFile) {
       const file = toPath(key);
       await fs.mkdir(path.dirname(file), { recursive: true });
-      await fs.copyFile(localFile, file, fs.constants.COPYFILE_EXCL);
+      // A hard link is free on the same filesystem and, like COPYFILE_EXCL, never replaces a file.
+      try {
+        await fs.link(localFile, file);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP') throw e;
+        await fs.copyFile(localFile, file, fs.constants.COPYFILE_EXCL);
+      }
     },
     async delete(key) {
       await fs.unlink(toPath(key)).catch((e) => {

@@ -81,24 +81,99 @@ function minMaxSql(agg: 'min' | 'max', expr: string, type: DeltaDataType): strin
   return `CAST(${v} AS VARCHAR)`;
 }
 
-/** Computes Spark-format `add.stats` (numRecords, minValues, maxValues, nullCount) for one Parquet file we wrote. */
+/** What DuckDB's `COPY ... RETURN_STATS` reported for one written file: its row count and per-column statistics. */
+export interface CopyStats {
+  count: number;
+  /** Keyed by the quoted column name, as DuckDB reports it; values are min, max, null_count, ... as text. */
+  columns: Map<string, Map<string, string>>;
+}
+
+/** Reads the `column_statistics` MAP of a RETURN_STATS row (in DuckDB's JSON row form). */
+export function parseCopyStats(count: number, raw: unknown): CopyStats {
+  const columns = new Map<string, Map<string, string>>();
+  if (Array.isArray(raw)) {
+    for (const entry of raw as { key?: unknown; value?: unknown }[]) {
+      if (typeof entry?.key !== 'string' || !Array.isArray(entry.value)) continue;
+      const values = new Map<string, string>();
+      for (const kv of entry.value as { key?: unknown; value?: unknown }[]) {
+        if (typeof kv?.key === 'string' && typeof kv.value === 'string') values.set(kv.key, kv.value);
+      }
+      columns.set(entry.key, values);
+    }
+  }
+  return { count, columns };
+}
+
+const COPY_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([+-])(\d{2})(?::?(\d{2}))?$/;
+
+/** A zoned timestamp as DuckDB prints it, in Delta's stats form (UTC, truncated to ms); undefined when unusual. */
+function copyTimestamp(text: string): string | undefined {
+  const m = COPY_TIMESTAMP.exec(text);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, sec, frac, sign, oh, om] = m;
+  const local = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec), Number((frac ?? '').padEnd(3, '0').slice(0, 3)));
+  const offset = (sign === '-' ? -1 : 1) * (Number(oh) * 60 + Number(om ?? 0)) * 60_000;
+  const iso = new Date(local - offset).toISOString();
+  return /^\d{4}-/.test(iso) ? iso : undefined;
+}
+
+/**
+ * The stats of one top-level leaf taken from the COPY's own statistics, where they are exact in Delta's
+ * terms: integers, dates, zoned timestamps, and strings short enough that no writer truncated them.
+ * Undefined sends the leaf to the SQL pass (floats for NaN, decimals, nested and everything else).
+ */
+function leafFromCopy(leaf: Leaf, copy: CopyStats): { nc: string; mn?: string; mx?: string } | undefined {
+  if (leaf.path.length !== 1 || typeof leaf.type !== 'string') return undefined;
+  const col = copy.columns.get(quoteIdent(leaf.path[0] as string));
+  const nc = col?.get('null_count');
+  if (!col || nc === undefined || !/^\d+$/.test(nc)) return undefined;
+  const type = leaf.type;
+  const hasMinMax = MIN_MAX_TYPES.has(type) || parseDecimal(type) !== undefined;
+  if (!hasMinMax) return type === 'boolean' || type === 'binary' ? { nc } : undefined;
+  const mn = col.get('min');
+  const mx = col.get('max');
+  if (mn === undefined || mx === undefined) return Number(nc) === copy.count ? { nc } : undefined;
+  if (['byte', 'short', 'integer', 'long'].includes(type)) return /^-?\d+$/.test(mn) && /^-?\d+$/.test(mx) ? { nc, mn, mx } : undefined;
+  if (type === 'date') return /^\d{4}-\d{2}-\d{2}$/.test(mn) && /^\d{4}-\d{2}-\d{2}$/.test(mx) ? { nc, mn, mx } : undefined;
+  if (type === 'timestamp') {
+    const a = copyTimestamp(mn);
+    const b = copyTimestamp(mx);
+    return a !== undefined && b !== undefined ? { nc, mn: a, mx: b } : undefined;
+  }
+  if (type === 'string') return mn.length <= STRING_PREFIX && mx.length <= STRING_PREFIX ? { nc, mn, mx } : undefined;
+  return undefined;
+}
+
+/**
+ * Computes Spark-format `add.stats` (numRecords, minValues, maxValues, nullCount) for one Parquet file we
+ * wrote. With the statistics its COPY returned, only the leaves those cannot answer exactly are read back.
+ */
 export async function computeFileStats(
   con: DuckDBConnection,
   localFile: string,
   dataFields: StructField[],
   configuration: Record<string, string>,
+  copy?: CopyStats,
 ): Promise<{ numRecords: number; stats: string }> {
   const leaves = statsLeaves(dataFields, configuration);
-  const select = ['count(*) AS n'];
+  const row: Record<string, unknown> = {};
+  const select: string[] = copy ? [] : ['count(*) AS n'];
   leaves.forEach((leaf, i) => {
+    const fast = copy ? leafFromCopy(leaf, copy) : undefined;
+    if (fast) {
+      row[`nc_${i}`] = fast.nc;
+      if (fast.mn !== undefined) row[`mn_${i}`] = fast.mn;
+      if (fast.mx !== undefined) row[`mx_${i}`] = fast.mx;
+      return;
+    }
     const e = sqlPath(leaf.path);
     select.push(`count(*) - count(${e}) AS nc_${i}`);
     const mn = minMaxSql('min', e, leaf.type);
     const mx = minMaxSql('max', e, leaf.type);
     if (mn && mx) select.push(`${mn} AS mn_${i}`, `${mx} AS mx_${i}`);
   });
-  const row = (await queryRows(con, `SELECT ${select.join(', ')} FROM read_parquet(${quoteLiteral(localFile)})`))[0] ?? {};
-  const numRecords = Number(row.n);
+  if (select.length > 0) Object.assign(row, (await queryRows(con, `SELECT ${select.join(', ')} FROM read_parquet(${quoteLiteral(localFile)})`))[0] ?? {});
+  const numRecords = copy ? copy.count : Number(row.n);
   const minValues: Record<string, unknown> = {};
   const maxValues: Record<string, unknown> = {};
   const nullCount: Record<string, unknown> = {};

@@ -16,7 +16,18 @@ import {
 import { type CommitResult, checkpointIntervalOf, commit, type PendingCommit, parseIntervalMs, writeCheckpoint } from './commit.ts';
 import { queryRows, tempName, withConnection } from './duck.ts';
 import { DeltaInvalidOperationError, DeltaNotFoundError, DeltaSchemaError, DeltaUnsupportedFeatureError } from './errors.ts';
-import { commitTimestamps, type HistoryEntry, listLog, readHistory, replayLog, versionAtTimestamp } from './log.ts';
+import {
+  commitTimestamps,
+  type HistoryEntry,
+  type LogListing,
+  type LogState,
+  lastCheckpointHint,
+  listLog,
+  listLogFrom,
+  readHistory,
+  replayLog,
+  versionAtTimestamp,
+} from './log.ts';
 import { createLocalObjectStore, type ObjectStore } from './object-store.ts';
 import { buildScanSql, localFilePath } from './scan.ts';
 import {
@@ -231,6 +242,11 @@ function assertSupportedSchemaForWrite(schema: StructType): void {
   walk(schema.fields, '');
 }
 
+/** True when any field, at any depth of structs, is NOT NULL. */
+function hasNotNullField(fields: StructField[]): boolean {
+  return fields.some((f) => !f.nullable || (typeof f.type === 'object' && f.type.type === 'struct' && hasNotNullField(f.type.fields)));
+}
+
 function removeOf(add: AddFile, now: number, dataChange = true): RemoveFile {
   return { path: add.path, deletionTimestamp: now, dataChange, extendedFileMetadata: true, partitionValues: add.partitionValues, size: add.size };
 }
@@ -289,11 +305,27 @@ export function openDeltaTable(location: string | ObjectStore, defaults: Connect
     return snap;
   }
 
+  /** The latest state from `_last_checkpoint` on, or undefined when the hint does not lead to a usable checkpoint. */
+  async function replayFromHint(con: DuckDBConnection): Promise<{ listing: LogListing; state: LogState } | undefined> {
+    const hint = await lastCheckpointHint(store);
+    if (hint === undefined) return undefined;
+    const listing = await listLogFrom(store, hint);
+    if (!listing) return undefined;
+    try {
+      return { listing, state: await replayLog(con, store, listing) };
+    } catch (e) {
+      if (e instanceof DeltaUnsupportedFeatureError) throw e;
+      // A corrupt checkpoint or a gap: the full listing knows the older checkpoints and commits.
+      return undefined;
+    }
+  }
+
   async function loadSnapshot(con: DuckDBConnection, options: SnapshotOptions = {}): Promise<Snapshot> {
-    const listing = await listLog(store);
+    const latest = options.version === undefined && options.timestamp === undefined ? await replayFromHint(con) : undefined;
+    const listing = latest?.listing ?? (await listLog(store));
     let version = options.version;
     if (options.timestamp !== undefined) version = versionAtTimestamp(listing, toMs(options.timestamp));
-    const state = await replayLog(con, store, listing, version);
+    const state = latest?.state ?? (await replayLog(con, store, listing, version));
     // The protocol is checked before the schema is interpreted or any data file is touched.
     assertReadable(state.protocol);
     const schema = parseSchemaString(state.metadata.schemaString);
@@ -353,7 +385,12 @@ export function openDeltaTable(location: string | ObjectStore, defaults: Connect
       const src = quoteIdent(inputNames[i] as string);
       const t = (inputTypes[i] as DuckDBType).toString();
       // Naive DuckDB timestamps are UTC wall clock; an explicit zone keeps the session zone out of it.
-      if (f.type === 'timestamp' && /^TIMESTAMP(_NS|_MS|_S)?$/.test(t)) return `timezone('UTC', CAST(${src} AS TIMESTAMP)) AS ${quoteIdent(f.name)}`;
+      if (f.type === 'timestamp' && /^TIMESTAMP(_NS|_MS|_S)?$/.test(t)) {
+        // Epoch microseconds carry the UTC wall clock over exactly and cost a fraction of timezone()'s
+        // per-row calendar work; only the infinities, which have no epoch value, take the slow path.
+        const ts = `CAST(${src} AS TIMESTAMP)`;
+        return `CASE WHEN isfinite(${ts}) THEN make_timestamptz(epoch_us(${ts})) ELSE timezone('UTC', ${ts}) END AS ${quoteIdent(f.name)}`;
+      }
       return `CAST(${src} AS ${target}) AS ${quoteIdent(f.name)}`;
     });
     return `SELECT ${cols.join(', ')} FROM ${relation}`;
@@ -492,12 +529,14 @@ export function openDeltaTable(location: string | ObjectStore, defaults: Connect
       if (exists && mode === 'errorIfExists') throw new DeltaInvalidOperationError('table already exists');
       if (exists && mode === 'ignore') return { version: listing.latest, skipped: true };
       if (options.replaceWhere !== undefined && mode !== 'overwrite') throw new DeltaInvalidOperationError('replaceWhere needs mode "overwrite"');
+      // A view, not a copy: the input is read once, by the COPY that writes the data files. It is
+      // materialized only when a check (NOT NULL, replaceWhere) must see the same rows the COPY writes.
       const raw = tempName('input');
-      await con.run(`CREATE TEMP TABLE ${raw} AS ${query.trim().replace(/;+\s*$/, '')}`);
+      let materialized: string | undefined;
+      await con.run(`CREATE TEMP VIEW ${raw} AS ${query.trim().replace(/;+\s*$/, '')}`);
       try {
         const { names, types } = await describe(con, raw);
         const inputSchema = inferSchema(names, types);
-        const rowCount = Number((await queryRows(con, `SELECT count(*) AS n FROM ${raw}`))[0]?.n ?? 0);
         if (!exists) {
           const { actions, metadata } = newTableActions(inputSchema, options.partitionBy ?? [], options.configuration ?? {});
           const schema = parseSchemaString(metadata.schemaString);
@@ -519,7 +558,7 @@ export function openDeltaTable(location: string | ObjectStore, defaults: Connect
           );
           p.actions = [...actions, ...adds.map((add) => ({ add }))];
           if (options.txn) p.actions.push({ txn: { ...options.txn, lastUpdated: Date.now() } });
-          p.operationMetrics = metrics(adds, rowCount);
+          p.operationMetrics = metrics(adds);
           return commit(store, con, p);
         }
         const snap = await latestOrGiven(con, options.snapshot);
@@ -569,7 +608,13 @@ export function openDeltaTable(location: string | ObjectStore, defaults: Connect
         if (schema !== snap.schema || partitionColumns !== snap.partitionColumns) {
           newMetadata = { ...snap.metadata, schemaString: JSON.stringify(schema), partitionColumns };
         }
-        const source = castSelect(raw, names, types, schema);
+        let relation = raw;
+        if (options.replaceWhere !== undefined || hasNotNullField(schema.fields)) {
+          materialized = tempName('rows');
+          await con.run(`CREATE TEMP TABLE ${materialized} AS SELECT * FROM ${raw}`);
+          relation = materialized;
+        }
+        const source = castSelect(relation, names, types, schema);
         await assertNotNull(con, source, schema);
         if (options.replaceWhere !== undefined) {
           const bad = Number((await queryRows(con, `SELECT count(*) AS n FROM (${source}) WHERE (${options.replaceWhere}) IS NOT TRUE`))[0]?.n ?? 0);
@@ -617,15 +662,17 @@ export function openDeltaTable(location: string | ObjectStore, defaults: Connect
           p.readAppIds.push(options.txn.appId);
         }
         p.actions = actions;
-        p.operationMetrics = metrics(adds, rowCount);
+        p.operationMetrics = metrics(adds);
         return commit(store, con, p);
       } finally {
-        await con.run(`DROP TABLE IF EXISTS ${raw}`);
+        if (materialized !== undefined) await con.run(`DROP TABLE IF EXISTS ${materialized}`);
+        await con.run(`DROP VIEW IF EXISTS ${raw}`);
       }
     });
   }
 
-  function metrics(adds: AddFile[], rows: number): Record<string, string> {
+  function metrics(adds: AddFile[]): Record<string, string> {
+    const rows = adds.reduce((n, a) => n + (numRecordsOf(a) ?? 0), 0);
     return { numFiles: String(adds.length), numOutputRows: String(rows), numOutputBytes: String(adds.reduce((n, a) => n + a.size, 0)) };
   }
 
@@ -718,14 +765,10 @@ export function openDeltaTable(location: string | ObjectStore, defaults: Connect
         // Unmatched target rows can be anywhere, so clauses on them need every file.
         const candidates = bySource.length > 0 ? snap.files : pruneFiles(snap.files, onNode, scope);
         const { sql, byLocal } = await scanWithFiles(con, snap, candidates);
-        const join = `FROM (${sql}) AS ${quoteIdent(t)} FULL OUTER JOIN ${src} AS ${quoteIdent(s)} ON (${options.on})`;
-        if (matched.length > 0) {
-          const dup = await queryRows(
-            con,
-            `SELECT count(*) AS n FROM (${sql}) AS ${quoteIdent(t)} JOIN ${src} AS ${quoteIdent(s)} ON (${options.on}) GROUP BY ${quoteIdent(t)}.__weir_file, ${quoteIdent(t)}.__weir_row HAVING count(*) > 1 LIMIT 1`,
-          );
-          if (dup.length > 0) throw new DeltaInvalidOperationError('MERGE: a target row matched more than one source row');
-        }
+        // Target rows no source row matches only matter to NOT MATCHED BY SOURCE clauses, and unmatched
+        // source rows only to NOT MATCHED ones: the narrowest join keeps millions of untouched rows out.
+        const joinType = bySource.length > 0 ? (notMatched.length > 0 ? 'FULL OUTER JOIN' : 'LEFT JOIN') : notMatched.length > 0 ? 'RIGHT JOIN' : 'JOIN';
+        const join = `FROM (${sql}) AS ${quoteIdent(t)} ${joinType} ${src} AS ${quoteIdent(s)} ON (${options.on})`;
         const tq = (c: string) => `${quoteIdent(t)}.${quoteIdent(c)}`;
         const sq = (c: string) => `${quoteIdent(s)}.${quoteIdent(c)}`;
         const whenList = (clauses: { condition?: string }[], prefix: string, otherwise: string) =>
@@ -768,9 +811,16 @@ export function openDeltaTable(location: string | ObjectStore, defaults: Connect
           const cases = columnCases.get(f.name) as string[];
           return `${cases.length ? `CASE ${act} ${cases.join(' ')} ELSE ${tq(f.name)} END` : tq(f.name)} AS ${quoteIdent(f.name)}`;
         });
+        // Kept: rows a clause acts on, plus every matched pair (for the duplicate check); not kept are
+        // unmatched untouched target rows ('K') and source rows nobody inserts ('X').
+        const pair = `(${tq('__weir_file')} IS NOT NULL AND ${sq('__weir_src')} IS NOT NULL)`;
         await con.run(
-          `CREATE TEMP TABLE ${out} AS SELECT ${act} AS __act, ${tq('__weir_file')} AS __f, ${tq('__weir_row')} AS __r, ${cols.join(', ')} ${join}`,
+          `CREATE TEMP TABLE ${out} AS SELECT * FROM (SELECT ${act} AS __act, ${pair} AS __pair, ${tq('__weir_file')} AS __f, ${tq('__weir_row')} AS __r, ${cols.join(', ')} ${join}) WHERE __pair OR __act NOT IN ('K', 'X')`,
         );
+        if (matched.length > 0) {
+          const dup = await queryRows(con, `SELECT 1 AS n FROM ${out} WHERE __pair GROUP BY __f, __r HAVING count(*) > 1 LIMIT 1`);
+          if (dup.length > 0) throw new DeltaInvalidOperationError('MERGE: a target row matched more than one source row');
+        }
         const touchedRows = await queryRows(con, `SELECT DISTINCT __f AS f FROM ${out} WHERE __f IS NOT NULL AND (__act LIKE 'M%' OR __act LIKE 'B%')`);
         const touched = touchedRows.map((r) => byLocal.get(String(r.f)) as AddFile);
         const counts =
@@ -786,9 +836,16 @@ export function openDeltaTable(location: string | ObjectStore, defaults: Connect
         if (touched.length > 0) assertMayRemove(snap, 'MERGE');
         const names = snap.schema.fields.map((f) => quoteIdent(f.name)).join(', ');
         const delList = deletes.length ? `(${deletes.map((d) => `'${d}'`).join(', ')})` : `('')`;
-        const keep = `SELECT DISTINCT ON (__f, __r) ${names} FROM ${out} WHERE __f IN (SELECT DISTINCT __f FROM ${out} WHERE __act LIKE 'M%' OR __act LIKE 'B%') AND __act NOT IN ${delList}`;
-        const inserts = `SELECT ${names} FROM ${out} WHERE __act LIKE 'I%'`;
-        const adds = await writeRows(con, snap, snap.schema, `${keep} UNION ALL ${inserts}`);
+        // Rewritten files: their rows no clause touched, then the updated and inserted rows.
+        // Each acted-on row is unique: M rows by the duplicate check, B rows are unmatched target rows, I rows source rows.
+        let rewrite = `SELECT ${names} FROM ${out} WHERE __act <> 'K' AND __act NOT IN ${delList}`;
+        if (touched.length > 0) {
+          const touchedScan = await scanWithFiles(con, snap, touched);
+          const acted = `__o.__act LIKE 'M%' OR __o.__act LIKE 'B%'`;
+          const untouched = `SELECT ${names} FROM (${touchedScan.sql}) AS __k WHERE NOT EXISTS (SELECT 1 FROM ${out} AS __o WHERE (${acted}) AND __o.__f = __k.__weir_file AND __o.__r = __k.__weir_row)`;
+          rewrite = `${untouched} UNION ALL ${rewrite}`;
+        }
+        const adds = await writeRows(con, snap, snap.schema, rewrite);
         const now = Date.now();
         const p = pending(
           snap,

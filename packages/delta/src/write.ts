@@ -7,7 +7,7 @@ import { type AddFile, encodeAddPath } from './actions.ts';
 import { DeltaError } from './errors.ts';
 import type { ObjectStore } from './object-store.ts';
 import { type DeltaDataType, findField, quoteIdent, quoteLiteral, type StructType } from './schema.ts';
-import { computeFileStats } from './stats.ts';
+import { computeFileStats, parseCopyStats } from './stats.ts';
 
 /** What to write: a SELECT yielding the table's columns by name, already cast to their DuckDB types. */
 export interface DataFilesInput {
@@ -64,7 +64,15 @@ export async function writeDataFiles(input: DataFilesInput): Promise<AddFile[]> 
     const query = `SELECT ${select.join(', ')} FROM (${input.sourceSql})`;
     const pattern = `part-00000-{uuid}-c000.snappy`;
     let copySql: string;
-    if (parts.length > 0) {
+    // Unpartitioned files go straight to their place in a local store: copying a large file out of
+    // a temp dir costs as much as a fair share of writing it. Until a commit names it, it is an
+    // orphan that VACUUM removes, exactly like a file left by a writer that died.
+    const direct = parts.length === 0 && store.localPath !== undefined ? `part-00000-${randomUUID()}-c000.snappy.parquet` : undefined;
+    if (direct !== undefined && store.localPath) {
+      const file = store.localPath(direct);
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      copySql = `COPY (${query}) TO ${quoteLiteral(file)} (FORMAT parquet, COMPRESSION snappy, RETURN_STATS true)`;
+    } else if (parts.length > 0) {
       copySql = `COPY (${query}) TO ${quoteLiteral(tmp)} (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (${parts.map((f) => quoteIdent(f.name)).join(', ')}), FILENAME_PATTERN ${quoteLiteral(pattern)}, RETURN_STATS true)`;
     } else {
       const file = path.join(tmp, `part-00000-${randomUUID()}-c000.snappy.parquet`);
@@ -76,8 +84,11 @@ export async function writeDataFiles(input: DataFilesInput): Promise<AddFile[]> 
     for (const r of rows) {
       const local = String(r.filename);
       const count = Number(r.count);
-      if (count === 0) continue;
-      const rel = path.relative(tmp, local).split(path.sep).join('/');
+      if (count === 0) {
+        if (direct !== undefined) await fs.unlink(local).catch(() => undefined);
+        continue;
+      }
+      const rel = direct ?? path.relative(tmp, local).split(path.sep).join('/');
       const partitionValues: Record<string, string | null> = {};
       const keys = (r.partition_keys as { key: string; value: string | null }[] | null) ?? [];
       for (const f of parts) {
@@ -86,8 +97,8 @@ export async function writeDataFiles(input: DataFilesInput): Promise<AddFile[]> 
       }
       // add.size must be the exact byte length: readers seek the footer from it.
       const size = (await fs.stat(local)).size;
-      const { stats } = await computeFileStats(con, local, dataFields, input.configuration);
-      await store.putFile(rel, local);
+      const { stats } = await computeFileStats(con, local, dataFields, input.configuration, parseCopyStats(count, r.column_statistics));
+      if (direct === undefined) await store.putFile(rel, local);
       adds.push({
         path: encodeAddPath(rel),
         partitionValues,

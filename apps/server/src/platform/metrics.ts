@@ -12,11 +12,14 @@ interface RouteStats {
 export interface HttpMetrics {
   observe(method: string, route: string, status: number, seconds: number): void;
   render(): string;
+  /** Adds a domain's own series (Prometheus text, one or more lines) to every render. */
+  addCollector(collect: () => string): void;
 }
 
 /** Creates an in-process metrics registry. */
 export function createHttpMetrics(): HttpMetrics {
   const stats = new Map<string, RouteStats>();
+  const collectors: (() => string)[] = [];
   const label = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
   return {
     observe(method, route, status, seconds) {
@@ -32,6 +35,9 @@ export function createHttpMetrics(): HttpMetrics {
       BUCKETS.forEach((b, i) => {
         if (seconds <= b) s.buckets[i] = (s.buckets[i] ?? 0) + 1;
       });
+    },
+    addCollector(collect) {
+      collectors.push(collect);
     },
     render() {
       const lines: string[] = ['# HELP weir_http_requests_total HTTP requests by route and status.', '# TYPE weir_http_requests_total counter'];
@@ -54,6 +60,10 @@ export function createHttpMetrics(): HttpMetrics {
       }
       const mem = process.memoryUsage();
       lines.push('# TYPE process_resident_memory_bytes gauge', `process_resident_memory_bytes ${mem.rss}`);
+      for (const collect of collectors) {
+        const text = collect().trimEnd();
+        if (text) lines.push(text);
+      }
       return `${lines.join('\n')}\n`;
     },
   };

@@ -252,7 +252,10 @@ export function trackingRoutes(svc: TrackingService, artifacts: ArtifactStore): 
           }
           yield ']}';
         }
-        return reply.code(200).type('application/json').send(Readable.from(body(), { objectMode: false, highWaterMark: 1 << 20 }));
+        return reply
+          .code(200)
+          .type('application/json')
+          .send(Readable.from(body(), { objectMode: false, highWaterMark: 1 << 20 }));
       },
     }),
     r({

@@ -908,7 +908,12 @@ export function createTrackingService(deps: { db: Db; dialect: DialectName; bulk
       if (sid === undefined) return { metrics: [] };
       let q = db.selectFrom('metrics').select(['timestamp', 'step', 'value', 'is_nan']).where('series_id', '=', sid);
       if (after) q = q.where(sql<boolean>`(timestamp, step, value, is_nan) > (${after[0]}, ${after[1]}, ${after[2]}, ${after[3]})`);
-      let ordered = q.orderBy('timestamp').orderBy('step').orderBy('value').orderBy('is_nan').limit(maxResults + 1);
+      let ordered = q
+        .orderBy('timestamp')
+        .orderBy('step')
+        .orderBy('value')
+        .orderBy('is_nan')
+        .limit(maxResults + 1);
       if (!after && offset > 0) ordered = ordered.offset(offset);
       const rows = await ordered.execute();
       const pageRows = rows.slice(0, maxResults);
@@ -916,7 +921,9 @@ export function createTrackingService(deps: { db: Db; dialect: DialectName; bulk
       const out: Record<string, unknown> = { metrics: page };
       const last = pageRows[pageRows.length - 1];
       if (rows.length > maxResults && last) {
-        out.next_page_token = Buffer.from(JSON.stringify({ offset: offset + maxResults, after: [last.timestamp, last.step, last.value, last.is_nan] })).toString('base64');
+        out.next_page_token = Buffer.from(
+          JSON.stringify({ offset: offset + maxResults, after: [last.timestamp, last.step, last.value, last.is_nan] }),
+        ).toString('base64');
       }
       return out;
     },

@@ -1,0 +1,60 @@
+// Inference-table micro-batches against real Delta tables on disk: what a crash could lose is bounded by the batch size.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openDeltaTable } from '@weir/delta';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createInferenceCapture, type PayloadTables } from './serving.capture.ts';
+
+describe('inference capture batches', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-capture-'));
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  /** A table directory per name under the temp root; creation writes the first batch, as the tables domain does. */
+  const tables: PayloadTables = {
+    locate: async (c, s, t) => (fs.existsSync(path.join(root, c, s, t, '_delta_log')) ? path.join(root, c, s, t) : null),
+    create: async (_owner, c, s, t, fill) => {
+      const dir = path.join(root, c, s, t);
+      fs.mkdirSync(dir, { recursive: true });
+      await fill(dir);
+    },
+  };
+  const target = { catalog: 'c', schema: 's', table: 'ep_payload', owner: { id: 1, userName: 'owner' } };
+  const row = (i: number) => ({
+    client_request_id: i % 2 ? `c${i}` : null,
+    databricks_request_id: `r${i}`,
+    timestamp_ms: Date.UTC(2026, 0, 2, 3, 4, 5) + i,
+    status_code: 200,
+    execution_time_ms: i,
+    request: `{"inputs": [[${i}]], "quote": "it's"}`,
+    response: `{"predictions": [${i}]}`,
+    served_entity_name: 'm-1',
+    model_name: 'c.s.m',
+    model_version: '1',
+  });
+  const readIds = async () => {
+    const dir = path.join(root, 'c', 's', 'ep_payload');
+    if (!fs.existsSync(path.join(dir, '_delta_log'))) return [];
+    const rows = await (await openDeltaTable(dir).snapshot()).readRows({ orderBy: 'timestamp_ms' });
+    return rows.map((r) => r.databricks_request_id);
+  };
+
+  it('writes a batch as soon as maxRows wait, leaves fewer than maxRows in memory, and writes the rest on stop', async () => {
+    const capture = createInferenceCapture({ tables, maxRows: 5, flushEveryMs: 3_600_000 });
+    for (let i = 0; i < 12; i++) capture.record(target, row(i));
+    // Two full batches were handed to the writer; only the two newest rows exist nowhere but memory (what a crash would lose).
+    expect(capture.pending().get('c.s.ep_payload')).toBe(2);
+    await capture.written();
+    expect(capture.lastError('c.s.ep_payload')).toBeNull();
+    const ids = await readIds();
+    expect(ids).toEqual(Array.from({ length: 10 }, (_, i) => `r${i}`));
+    await capture.stop();
+    expect(await readIds()).toEqual(Array.from({ length: 12 }, (_, i) => `r${i}`));
+    const dir = path.join(root, 'c', 's', 'ep_payload');
+    const [first] = await (await openDeltaTable(dir).snapshot()).readRows({ orderBy: 'timestamp_ms' });
+    expect(first?.request).toBe(`{"inputs": [[0]], "quote": "it's"}`);
+    expect(first?.client_request_id).toBeNull();
+    expect(String(first?.date instanceof Date ? first.date.toISOString().slice(0, 10) : first?.date)).toBe('2026-01-02');
+    expect(capture.lastError('c.s.ep_payload')).toBeNull();
+  });
+});

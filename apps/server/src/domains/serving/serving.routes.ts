@@ -1,0 +1,165 @@
+import type { Readable } from 'node:stream';
+import { serving } from '@weir/contracts';
+import { z } from 'zod';
+import { AppError } from '../../platform/errors.ts';
+import { defineRoute, type RouteSpec } from '../../platform/http.ts';
+import { parseCsvScoringBody, parseJsonScoringBody } from './serving.scoring.ts';
+import type { ServingService } from './serving.service.ts';
+
+/** Largest scoring request body, as Databricks Model Serving allows. */
+export const MAX_INVOCATION_BYTES = 16 * 1024 * 1024;
+
+/** The response header naming the served entity that answered. */
+export const SERVED_ENTITY_HEADER = 'x-weir-served-entity';
+
+const BASE = '/api/2.0/serving-endpoints';
+
+/** Reads a body up to `limit` bytes; returns null when it is larger (the rest is drained, never buffered). */
+async function readLimited(stream: Readable | undefined, limit: number): Promise<Buffer | null> {
+  if (!stream || typeof stream.on !== 'function') return Buffer.alloc(0);
+  const body = stream;
+  // Listeners rather than `for await`: leaving an async iterator early destroys the socket before the 413 can be sent.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    body.on('data', (chunk: Buffer | string) => {
+      if (over) return;
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      size += buf.length;
+      if (size > limit) {
+        over = true;
+        chunks.length = 0;
+        resolve(null);
+        return;
+      }
+      chunks.push(buf);
+    });
+    body.on('end', () => {
+      if (!over) resolve(Buffer.concat(chunks));
+    });
+    body.on('error', (err) => {
+      if (!over) reject(err);
+    });
+  });
+}
+
+/** The `client_request_id` a JSON body carries, recorded in the inference table; null when absent or unreadable. */
+function clientRequestIdOf(csv: boolean, text: string): string | null {
+  if (csv) return null;
+  try {
+    const body = JSON.parse(text) as { client_request_id?: unknown };
+    return typeof body?.client_request_id === 'string' ? body.client_request_id.slice(0, 1000) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The serving routes: the Databricks endpoints API and the scoring route at the host root. */
+export function servingRoutes(service: ServingService): RouteSpec[] {
+  return [
+    defineRoute({
+      method: 'POST',
+      paths: [BASE],
+      summary: 'Create a serving endpoint',
+      tag: 'serving',
+      auth: 'authenticated',
+      input: serving.CreateServingEndpoint,
+      handler: (input, { principal }) => service.create(principal, input),
+    }),
+    defineRoute({
+      method: 'GET',
+      paths: [BASE],
+      summary: 'List serving endpoints',
+      tag: 'serving',
+      auth: 'authenticated',
+      input: z.object({}),
+      handler: (_input, { principal }) => service.list(principal),
+    }),
+    defineRoute({
+      method: 'GET',
+      paths: [`${BASE}/:name`],
+      summary: 'Get a serving endpoint',
+      tag: 'serving',
+      auth: 'authenticated',
+      input: serving.ServingEndpointName,
+      handler: (input, { principal }) => service.get(principal, input.name),
+    }),
+    defineRoute({
+      method: 'DELETE',
+      paths: [`${BASE}/:name`],
+      summary: 'Delete a serving endpoint',
+      tag: 'serving',
+      auth: 'authenticated',
+      input: serving.ServingEndpointName,
+      handler: (input, { principal }) => service.remove(principal, input.name),
+    }),
+    defineRoute({
+      method: 'PUT',
+      paths: [`${BASE}/:name/config`],
+      summary: "Update a serving endpoint's served entities, traffic and capture config",
+      tag: 'serving',
+      auth: 'authenticated',
+      input: serving.UpdateServingEndpointConfig,
+      handler: (input, { principal }) => {
+        const { name, ...config } = input;
+        return service.updateConfig(principal, name, config);
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      paths: [`${BASE}/:name/served-models/:served_model_name/build-logs`, `${BASE}/:name/served-models/:served_model_name/logs`],
+      summary: "A served entity's load state and reasons",
+      tag: 'serving',
+      auth: 'authenticated',
+      input: z.object({ name: z.string().min(1).max(1000), served_model_name: z.string().min(1).max(1000) }),
+      handler: (input, { principal }) => service.buildLogs(principal, input.name, input.served_model_name),
+    }),
+    defineRoute({
+      method: 'POST',
+      paths: ['/serving-endpoints/:name/invocations'],
+      summary: 'Score with a serving endpoint (MLflow scoring protocol: JSON or CSV)',
+      tag: 'serving',
+      auth: 'authenticated',
+      input: serving.InvokeServingEndpoint,
+      body: 'raw',
+      handler: async (input, { principal, reply, rawBody }) => {
+        await service.authorizeQuery(principal, input.name);
+        const type = String(reply.request.headers['content-type'] ?? 'application/json').toLowerCase();
+        const [mime, ...paramsPart] = type.split(';').map((x) => x.trim());
+        const json = mime === 'application/json' && paramsPart.every((p) => p === '' || p === 'charset=utf-8');
+        const csv = mime === 'text/csv';
+        if (!json && !csv) {
+          rawBody?.resume();
+          return reply
+            .code(415)
+            .type('application/json')
+            .send({
+              error_code: 'BAD_REQUEST',
+              message: `This predictor only supports the following content types: application/json, text/csv. Got '${type.slice(0, 100)}'.`,
+            });
+        }
+        const buf = await readLimited(rawBody, MAX_INVOCATION_BYTES);
+        if (buf === null) {
+          return reply
+            .code(413)
+            .type('application/json')
+            .send({ error_code: 'BAD_REQUEST', message: `The request body exceeds the limit of ${MAX_INVOCATION_BYTES} bytes (16 MB).` });
+        }
+        const text = buf.toString('utf8');
+        if (text.includes('\0')) throw new AppError('INVALID_PARAMETER_VALUE', 'Request body must not contain NUL characters.');
+        const clientRequestId = clientRequestIdOf(csv, text);
+        const result = await service.query(principal, input.name, () => (csv ? parseCsvScoringBody(text) : parseJsonScoringBody(text)), {
+          requestId: String(reply.request.id),
+          clientRequestId,
+          body: text,
+        });
+        reply.header(SERVED_ENTITY_HEADER, result.servedEntity);
+        return reply
+          .code(200)
+          .type('application/json')
+          .send(JSON.stringify({ predictions: result.predictions }));
+      },
+    }),
+  ] as unknown as RouteSpec[];
+}

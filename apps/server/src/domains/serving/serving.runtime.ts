@@ -1,0 +1,236 @@
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type * as Ort from 'onnxruntime-node';
+import { AppError } from '../../platform/errors.ts';
+import type { ModelFacts } from '../registry/index.ts';
+import {
+  type ColumnSpec,
+  columnSignature,
+  enforceColumns,
+  flattenTensor,
+  parseJsonScoringBody,
+  type ScoringInput,
+  type ScoringRequest,
+} from './serving.scoring.ts';
+
+// onnxruntime's native library is loaded with the first model, so a server that serves nothing does not carry it.
+let ortLib: typeof Ort | undefined;
+async function loadOrt(): Promise<typeof Ort> {
+  ortLib ??= await import('onnxruntime-node');
+  return ortLib;
+}
+function ort(): typeof Ort {
+  if (!ortLib) throw new Error('onnxruntime is not loaded yet');
+  return ortLib;
+}
+
+/** A model loaded into onnxruntime, ready to score requests. */
+export interface LoadedModel {
+  /** The session cache key: the model file's absolute path (version directories never change once registered). */
+  key: string;
+  predict(request: ScoringRequest): Promise<unknown>;
+}
+
+/** Shared onnxruntime sessions: one per model file however many endpoints serve it, unloaded when the last one lets go. */
+export interface ModelRuntime {
+  /** Loads (or reuses) the session of a version and warms it with its input example; throws with a reason on failure. */
+  acquire(dir: string, facts: ModelFacts): Promise<LoadedModel>;
+  /** Gives back one reference taken by `acquire`. */
+  release(key: string): void;
+  /** How many sessions are loaded now. */
+  size(): number;
+}
+
+type TensorType = Ort.Tensor.Type;
+
+function toTensor(type: TensorType, data: unknown[] | number[], shape: number[], what: string): Ort.Tensor {
+  switch (type) {
+    case 'float32':
+      return new (ort().Tensor)('float32', Float32Array.from(data as number[]), shape);
+    case 'float64':
+      return new (ort().Tensor)('float64', Float64Array.from(data as number[]), shape);
+    case 'int64':
+      return new (ort().Tensor)('int64', BigInt64Array.from((data as number[]).map((v) => BigInt(Math.trunc(v)))), shape);
+    case 'int32':
+      return new (ort().Tensor)('int32', Int32Array.from(data as number[]), shape);
+    case 'bool':
+      return new (ort().Tensor)('bool', Uint8Array.from((data as number[]).map((v) => (v ? 1 : 0))), shape);
+    case 'string':
+      return new (ort().Tensor)('string', (data as unknown[]).map(String), shape);
+    default:
+      throw new AppError('BAD_REQUEST', `The model's input ${what} has type ${type}, which Weir cannot fill from JSON.`);
+  }
+}
+
+/** Turns a flat typed array and its dims back into nested JSON lists. */
+function nest(values: ArrayLike<unknown>, dims: readonly number[]): unknown {
+  const flat = Array.from(values, (v) => (typeof v === 'bigint' ? Number(v) : v));
+  if (dims.length <= 1) return flat;
+  const build = (offset: number, depth: number): unknown[] => {
+    const n = dims[depth] as number;
+    const stride = dims.slice(depth + 1).reduce((a, b) => a * b, 1);
+    return Array.from({ length: n }, (_, i) => (depth === dims.length - 1 ? flat[offset + i] : build(offset + i * stride, depth + 1)));
+  };
+  return build(0, 0);
+}
+
+/** An output as MLflow's scoring server shows it: one value per row when the model returns a single column. */
+function outputJson(t: Ort.Tensor): unknown[] {
+  const dims = [...t.dims];
+  if (dims.length === 2 && dims[1] === 1) dims.pop();
+  return nest(t.data as ArrayLike<unknown>, dims) as unknown[];
+}
+
+function tensorMeta(session: Ort.InferenceSession, i: number): { type: TensorType; rank: number } {
+  const meta = session.inputMetadata[i];
+  if (!meta?.isTensor) return { type: 'float32', rank: 2 };
+  return { type: meta.type, rank: meta.shape.length || 2 };
+}
+
+/** Builds the feeds of a session from a decoded request, after checking it against the signature. */
+function buildFeeds(session: Ort.InferenceSession, columns: ColumnSpec[] | null, input: ScoringInput): Record<string, Ort.Tensor> {
+  const names = session.inputNames;
+  const feeds: Record<string, Ort.Tensor> = {};
+  if (input.kind === 'tensor' && !columns) {
+    if (names.length !== 1)
+      throw new AppError('BAD_REQUEST', `The model has ${names.length} inputs (${names.join(', ')}): send 'inputs' as an object keyed by input name.`);
+    const { data, shape } = flattenTensor(input.value, `'${names[0]}'`);
+    feeds[names[0] as string] = toTensor(tensorMeta(session, 0).type, data, shape, `'${names[0]}'`);
+    return feeds;
+  }
+  if (input.kind === 'tensors' && !columns && names.every((n) => n in input.value)) {
+    names.forEach((n, i) => {
+      const { data, shape } = flattenTensor(input.value[n], `'${n}'`);
+      feeds[n] = toTensor(tensorMeta(session, i).type, data, shape, `'${n}'`);
+    });
+    return feeds;
+  }
+  const frame = columns
+    ? enforceColumns(input, columns)
+    : enforceColumns(
+        input,
+        (input.kind === 'frame' ? input.columns : input.kind === 'tensors' ? Object.keys(input.value) : []).map((name) => ({
+          name,
+          type: 'any',
+          required: true,
+        })),
+      );
+  const n = frame.rows.length;
+  if (names.length === 1) {
+    // One input tensor: the columns, in signature order, are its features.
+    const meta = tensorMeta(session, 0);
+    const data = frame.rows.flat();
+    const check = flattenTensor(frame.rows, 'the input columns');
+    feeds[names[0] as string] = toTensor(meta.type, data, meta.rank === 1 ? [n] : check.shape, `'${names[0]}'`);
+    return feeds;
+  }
+  // Several inputs: each is one column of the same name.
+  names.forEach((name, i) => {
+    const at = frame.columns.indexOf(name);
+    if (at < 0) throw new AppError('BAD_REQUEST', `Failed to enforce schema: Model is missing inputs ['${name}'].`);
+    const meta = tensorMeta(session, i);
+    feeds[name] = toTensor(
+      meta.type,
+      frame.rows.map((r) => r[at] as number),
+      meta.rank === 1 ? [n] : [n, 1],
+      `'${name}'`,
+    );
+  });
+  return feeds;
+}
+
+/** Reads the version's saved input example into a scoring request, or null when it has none. */
+async function inputExample(dir: string, facts: ModelFacts): Promise<ScoringRequest | null> {
+  const info = facts.inputExample;
+  const file = info && typeof info.artifact_path === 'string' ? info.artifact_path : null;
+  if (!file) return null;
+  const resolved = path.resolve(dir, file);
+  if (!resolved.startsWith(path.resolve(dir) + path.sep)) return null;
+  const text = await fsp.readFile(resolved, 'utf8');
+  const parsed = JSON.parse(text) as unknown;
+  if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+    const o = parsed as Record<string, unknown>;
+    if ('dataframe_split' in o || 'dataframe_records' in o || 'instances' in o || 'inputs' in o) return parseJsonScoringBody(text);
+    if ('data' in o) return parseJsonScoringBody(JSON.stringify({ dataframe_split: o }));
+  }
+  return parseJsonScoringBody(JSON.stringify(Array.isArray(parsed) ? { inputs: parsed } : { inputs: parsed }));
+}
+
+/** Creates the process-wide runtime. */
+export function createModelRuntime(): ModelRuntime {
+  const sessions = new Map<string, { loading: Promise<LoadedModel>; refs: number; session?: Ort.InferenceSession }>();
+
+  async function load(key: string, dir: string, facts: ModelFacts): Promise<LoadedModel> {
+    const session = await (await loadOrt()).InferenceSession.create(key);
+    const entry = sessions.get(key);
+    if (entry) entry.session = session;
+    const columns = columnSignature(facts.signature?.inputs);
+    const outputNames = session.outputNames.filter((_, i) => session.outputMetadata[i]?.isTensor !== false);
+    const model: LoadedModel = {
+      key,
+      async predict(request) {
+        const feeds = buildFeeds(session, columns, request.input);
+        let out: Ort.InferenceSession.OnnxValueMapType;
+        try {
+          out = await session.run(feeds, outputNames);
+        } catch (err) {
+          throw new AppError('BAD_REQUEST', `Failed to predict data: ${err instanceof Error ? err.message.split('\n')[0] : 'the model refused the input'}`);
+        }
+        const outputs = outputNames.map((n) => outputJson(out[n] as Ort.Tensor));
+        if (outputs.length === 1) return outputs[0];
+        // Several outputs: one record per row, keyed by output name, like MLflow's DataFrame answer.
+        const rows = outputs[0]?.length ?? 0;
+        return Array.from({ length: rows }, (_, i) => Object.fromEntries(outputNames.map((n, j) => [n, outputs[j]?.[i]])));
+      },
+    };
+    const example = await inputExample(dir, facts).catch((err: unknown) => {
+      throw new Error(`the input example could not be read: ${err instanceof Error ? err.message : String(err)}`);
+    });
+    if (example) {
+      try {
+        await model.predict(example);
+      } catch (err) {
+        throw new Error(`warming with the input example failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    return model;
+  }
+
+  return {
+    async acquire(dir, facts) {
+      const onnx = facts.flavorConfig.onnx as { data?: unknown } | undefined;
+      const file = typeof onnx?.data === 'string' ? onnx.data : 'model.onnx';
+      const key = path.resolve(dir, file);
+      if (!key.startsWith(path.resolve(dir) + path.sep)) throw new Error(`the onnx flavor names a file outside the model directory: ${file}`);
+      let entry = sessions.get(key);
+      if (!entry) {
+        const created: { loading: Promise<LoadedModel>; refs: number; session?: Ort.InferenceSession } = { loading: Promise.resolve(null as never), refs: 0 };
+        sessions.set(key, created);
+        created.loading = load(key, dir, facts);
+        // A failed load is forgotten so a later config can try again.
+        created.loading.catch(() => {
+          if (sessions.get(key) === created) sessions.delete(key);
+          void created.session?.release();
+        });
+        entry = created;
+      }
+      entry.refs++;
+      try {
+        return await entry.loading;
+      } catch (err) {
+        entry.refs--;
+        throw err;
+      }
+    },
+    release(key) {
+      const entry = sessions.get(key);
+      if (!entry) return;
+      entry.refs--;
+      if (entry.refs <= 0) {
+        sessions.delete(key);
+        void entry.session?.release();
+      }
+    },
+    size: () => sessions.size,
+  };
+}

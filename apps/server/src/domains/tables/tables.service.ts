@@ -1,0 +1,460 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { unityCatalog } from '@weir/contracts';
+import { DeltaError, openDeltaTable, type StructType } from '@weir/delta';
+import type { Kysely, Selectable } from 'kysely';
+import type { z } from 'zod';
+import { binaryText, type DialectName } from '../../platform/db.ts';
+import type { Principal } from '../../platform/http.ts';
+import {
+  type CatalogService,
+  isWithin,
+  localPathOf,
+  mayChange,
+  pageLimit,
+  type ResolvedSchema,
+  splitFullName,
+  toPage,
+  ucError,
+  ucExists,
+  ucInvalid,
+  ucNotFound,
+  validateName,
+} from '../catalog/index.ts';
+import type { TablesTables, UcTablesTable } from './tables.tables.ts';
+import { type ColumnInput, columnsOf, schemaFromColumns } from './tables.types.ts';
+
+type Db = Kysely<TablesTables>;
+type TableRow = Selectable<UcTablesTable>;
+
+const SERVER_MAX_PAGE = 10_000;
+
+/** A table resolved by name, with what SQL needs to read or write it. */
+export interface ResolvedTable {
+  id: string;
+  catalog: string;
+  schema: string;
+  name: string;
+  type: UcTablesTable['table_type'];
+  /** Absolute directory of the Delta table; null for views. */
+  location: string | null;
+  viewDefinition: string | null;
+  owners: string[];
+  partitionColumns: string[];
+}
+
+/** What a managed table is created from. */
+export interface ManagedTableSpec {
+  catalog: string;
+  schema: string;
+  name: string;
+  deltaSchema: StructType;
+  partitionColumns?: string[];
+  properties?: Record<string, string>;
+  comment?: string;
+}
+
+interface StoredSchema {
+  schema: StructType;
+  partitionColumns: string[];
+}
+
+/** Turns a Delta engine error into a client error (its message names the problem). */
+export function deltaToUc(err: unknown): never {
+  if (err instanceof DeltaError) throw ucInvalid(err.message);
+  throw err;
+}
+
+function parseStored(text: string): StoredSchema {
+  try {
+    const parsed = JSON.parse(text) as StoredSchema;
+    if (parsed?.schema?.type === 'struct') return parsed;
+  } catch {
+    // an unreadable cache is rebuilt from the log on the next get
+  }
+  return { schema: { type: 'struct', fields: [] }, partitionColumns: [] };
+}
+
+/** Tables: managed and external Delta tables registered in the catalog. */
+export type TablesService = ReturnType<typeof createTablesService>;
+
+/** Creates the tables service and registers tables as schema children with the catalog. */
+export function createTablesService(deps: { db: Db; dialect: DialectName; dataDir: string; catalog: CatalogService; now?: () => number }) {
+  const { db, dialect, catalog } = deps;
+  const now = deps.now ?? Date.now;
+  const dataRoot = path.resolve(deps.dataDir);
+  const warehouse = path.join(dataRoot, 'warehouse');
+
+  function wire(row: TableRow, s: { catalogName: string; schemaName: string }, stored: StoredSchema = parseStored(row.schema_json)) {
+    return {
+      name: row.name,
+      catalog_name: s.catalogName,
+      schema_name: s.schemaName,
+      full_name: `${s.catalogName}.${s.schemaName}.${row.name}`,
+      table_type: row.table_type,
+      ...(row.data_source_format ? { data_source_format: row.data_source_format } : {}),
+      columns: columnsOf(stored.schema, stored.partitionColumns),
+      ...(row.storage_location ? { storage_location: `file://${row.storage_location}` } : {}),
+      ...(row.comment !== null ? { comment: row.comment } : {}),
+      properties: JSON.parse(row.properties) as Record<string, string>,
+      owner: row.owner,
+      created_at: Number(row.created_at),
+      created_by: row.created_by,
+      updated_at: Number(row.updated_at),
+      updated_by: row.updated_by,
+      table_id: row.id,
+      ...(row.view_definition !== null ? { view_definition: row.view_definition } : {}),
+    };
+  }
+
+  async function tableRow(fullName: string): Promise<{ row: TableRow; schema: ResolvedSchema }> {
+    const [c, s, t] = splitFullName(fullName, 3, 'table') as [string, string, string];
+    const schema = await catalog.resolveSchema(c, s);
+    const row = await db.selectFrom('uc_tables').selectAll().where('schema_id', '=', schema.id).where('name', '=', t).executeTakeFirst();
+    if (!row) throw ucNotFound('Table', fullName);
+    return { row, schema };
+  }
+
+  /** Reads the Delta log for the current schema; keeps the cached copy when the location cannot be read. */
+  async function refreshed(row: TableRow): Promise<StoredSchema> {
+    const cached = parseStored(row.schema_json);
+    if (!row.storage_location || row.data_source_format !== 'DELTA') return cached;
+    try {
+      const snap = await openDeltaTable(row.storage_location).snapshot();
+      const fresh = { schema: snap.schema, partitionColumns: snap.partitionColumns };
+      const text = JSON.stringify(fresh);
+      if (text !== row.schema_json) await db.updateTable('uc_tables').set({ schema_json: text }).where('id', '=', row.id).execute();
+      return fresh;
+    } catch {
+      return cached;
+    }
+  }
+
+  function managedDir(c: string, s: string, t: string): string {
+    const dir = path.join(warehouse, c, s, t);
+    // A leftover directory (a renamed schema's old table) must never be adopted by a new table.
+    return fs.existsSync(dir) ? `${dir}-${randomUUID().slice(0, 8)}` : dir;
+  }
+
+  function removeManaged(dir: string | null): void {
+    if (dir && isWithin(warehouse, dir) && dir !== warehouse) fs.rmSync(dir, { recursive: true, force: true });
+  }
+
+  async function insertRow(row: UcTablesTable, fullName: string) {
+    try {
+      await db.insertInto('uc_tables').values(row).execute();
+    } catch (err) {
+      const e = err as { code?: string; message?: string };
+      if (e.code === '23505' || /UNIQUE constraint failed/.test(e.message ?? '')) throw ucExists('Table', fullName);
+      throw err;
+    }
+  }
+
+  async function createManaged(principal: Principal, spec: ManagedTableSpec): Promise<TableRow> {
+    validateName('table', spec.name);
+    const schema = await catalog.resolveSchema(spec.catalog, spec.schema);
+    await catalog.assertNameFree(spec.catalog, spec.schema, spec.name);
+    const dir = managedDir(spec.catalog, spec.schema, spec.name);
+    const partitionColumns = spec.partitionColumns ?? [];
+    for (const p of partitionColumns) {
+      if (!spec.deltaSchema.fields.some((f) => f.name === p)) throw ucInvalid(`Partition column '${p}' is not a column of the table.`);
+    }
+    try {
+      await openDeltaTable(dir).create({
+        schema: spec.deltaSchema,
+        partitionColumns,
+        configuration: spec.properties ?? {},
+        name: spec.name,
+        ...(spec.comment ? { description: spec.comment } : {}),
+      });
+    } catch (err) {
+      removeManaged(dir);
+      deltaToUc(err);
+    }
+    const at = now();
+    const row: UcTablesTable = {
+      id: randomUUID(),
+      schema_id: schema.id,
+      name: spec.name,
+      table_type: 'MANAGED',
+      data_source_format: 'DELTA',
+      storage_location: dir,
+      comment: spec.comment ?? null,
+      properties: JSON.stringify(spec.properties ?? {}),
+      schema_json: JSON.stringify({ schema: spec.deltaSchema, partitionColumns }),
+      view_definition: null,
+      owner: principal.userName,
+      created_at: at,
+      created_by: principal.userName,
+      updated_at: at,
+      updated_by: principal.userName,
+    };
+    try {
+      await insertRow(row, `${spec.catalog}.${spec.schema}.${spec.name}`);
+    } catch (err) {
+      removeManaged(dir);
+      throw err;
+    }
+    return row;
+  }
+
+  /** Creates a managed table whose Delta log is written by `fill` (CREATE TABLE AS SELECT); registers it once the log exists. */
+  async function createManagedFrom(
+    principal: Principal,
+    spec: { catalog: string; schema: string; name: string; comment?: string | undefined; properties?: Record<string, string> | undefined },
+    fill: (dir: string) => Promise<void>,
+  ): Promise<TableRow> {
+    validateName('table', spec.name);
+    const schema = await catalog.resolveSchema(spec.catalog, spec.schema);
+    await catalog.assertNameFree(spec.catalog, spec.schema, spec.name);
+    const dir = managedDir(spec.catalog, spec.schema, spec.name);
+    let stored: StoredSchema;
+    try {
+      await fill(dir);
+      const snap = await openDeltaTable(dir).snapshot();
+      stored = { schema: snap.schema, partitionColumns: snap.partitionColumns };
+    } catch (err) {
+      removeManaged(dir);
+      if (err instanceof DeltaError) deltaToUc(err);
+      throw err;
+    }
+    const at = now();
+    const row: UcTablesTable = {
+      id: randomUUID(),
+      schema_id: schema.id,
+      name: spec.name,
+      table_type: 'MANAGED',
+      data_source_format: 'DELTA',
+      storage_location: dir,
+      comment: spec.comment ?? null,
+      properties: JSON.stringify(spec.properties ?? {}),
+      schema_json: JSON.stringify(stored),
+      view_definition: null,
+      owner: principal.userName,
+      created_at: at,
+      created_by: principal.userName,
+      updated_at: at,
+      updated_by: principal.userName,
+    };
+    try {
+      await insertRow(row, `${spec.catalog}.${spec.schema}.${spec.name}`);
+    } catch (err) {
+      removeManaged(dir);
+      throw err;
+    }
+    return row;
+  }
+
+  async function registerExternal(
+    principal: Principal,
+    spec: {
+      catalog: string;
+      schema: string;
+      name: string;
+      location: string;
+      comment?: string | undefined;
+      properties?: Record<string, string> | undefined;
+      columns?: ColumnInput[] | undefined;
+    },
+  ): Promise<TableRow> {
+    validateName('table', spec.name);
+    if (!principal.isAdmin) throw ucError('PERMISSION_DENIED', 'Only admins may register external tables (they expose a server directory).');
+    const schema = await catalog.resolveSchema(spec.catalog, spec.schema);
+    await catalog.assertNameFree(spec.catalog, spec.schema, spec.name);
+    const dir = localPathOf(spec.location);
+    if (isWithin(dataRoot, dir)) throw ucInvalid("An external table may not lie inside Weir's data directory.");
+    let stored: StoredSchema;
+    const table = openDeltaTable(dir);
+    if (await table.exists().catch(() => false)) {
+      try {
+        const snap = await table.snapshot();
+        stored = { schema: snap.schema, partitionColumns: snap.partitionColumns };
+      } catch (err) {
+        deltaToUc(err);
+      }
+    } else if (spec.columns && spec.columns.length > 0) {
+      // Registered ahead of its data, as Spark does: the writer creates the log at this location.
+      const fromColumns = schemaFromColumns(spec.columns);
+      stored = { schema: fromColumns.schema, partitionColumns: fromColumns.partitionColumns };
+    } else {
+      throw ucInvalid(`No Delta table at '${spec.location}' (no _delta_log) and no columns were given.`);
+    }
+    const at = now();
+    const row: UcTablesTable = {
+      id: randomUUID(),
+      schema_id: schema.id,
+      name: spec.name,
+      table_type: 'EXTERNAL',
+      data_source_format: 'DELTA',
+      storage_location: dir,
+      comment: spec.comment ?? null,
+      properties: JSON.stringify(spec.properties ?? {}),
+      schema_json: JSON.stringify(stored),
+      view_definition: null,
+      owner: principal.userName,
+      created_at: at,
+      created_by: principal.userName,
+      updated_at: at,
+      updated_by: principal.userName,
+    };
+    await insertRow(row, `${spec.catalog}.${spec.schema}.${spec.name}`);
+    return row;
+  }
+
+  async function dropRows(rows: TableRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await db
+      .deleteFrom('uc_tables')
+      .where(
+        'id',
+        'in',
+        rows.map((r) => r.id),
+      )
+      .execute();
+    for (const r of rows) if (r.table_type === 'MANAGED') removeManaged(r.storage_location);
+  }
+
+  catalog.registerSchemaChildren({
+    kind: 'Table',
+    async count(schemaIds) {
+      const row = await db
+        .selectFrom('uc_tables')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('schema_id', 'in', schemaIds)
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+    async exists(schemaId, name) {
+      return (await db.selectFrom('uc_tables').select('id').where('schema_id', '=', schemaId).where('name', '=', name).executeTakeFirst()) !== undefined;
+    },
+    async dropAll(schemaIds) {
+      await dropRows(await db.selectFrom('uc_tables').selectAll().where('schema_id', 'in', schemaIds).execute());
+    },
+  });
+
+  return {
+    /** POST /tables: MANAGED creates a Delta table from the columns; EXTERNAL registers one at storage_location. */
+    async createTable(principal: Principal, input: z.output<typeof unityCatalog.CreateTable>) {
+      validateName('table', input.name);
+      if (input.data_source_format && input.data_source_format !== 'DELTA')
+        throw ucInvalid(`Only DELTA tables are supported, not ${input.data_source_format}.`);
+      const s = { catalogName: input.catalog_name, schemaName: input.schema_name };
+      if (input.table_type === 'MANAGED') {
+        if (input.storage_location) throw ucInvalid('A MANAGED table takes no storage_location: Weir allocates it.');
+        if (!input.columns || input.columns.length === 0) throw ucInvalid('A MANAGED table needs columns.');
+        const { schema, partitionColumns } = schemaFromColumns(input.columns);
+        const row = await createManaged(principal, {
+          catalog: input.catalog_name,
+          schema: input.schema_name,
+          name: input.name,
+          deltaSchema: schema,
+          partitionColumns,
+          ...(input.properties ? { properties: input.properties } : {}),
+          ...(input.comment ? { comment: input.comment } : {}),
+        });
+        return wire(row, s);
+      }
+      if (input.table_type === 'EXTERNAL') {
+        if (!input.storage_location) throw ucInvalid('An EXTERNAL table needs a storage_location.');
+        const row = await registerExternal(principal, {
+          catalog: input.catalog_name,
+          schema: input.schema_name,
+          name: input.name,
+          location: input.storage_location,
+          comment: input.comment,
+          properties: input.properties,
+          columns: input.columns,
+        });
+        return wire(row, s);
+      }
+      throw ucInvalid(`table_type ${input.table_type} cannot be created through this API (views are created with SQL CREATE VIEW).`);
+    },
+    async listTables(input: z.output<typeof unityCatalog.ListTables>) {
+      const schema = await catalog.resolveSchema(input.catalog_name, input.schema_name);
+      const limit = pageLimit(input.max_results, SERVER_MAX_PAGE);
+      let q = db.selectFrom('uc_tables').selectAll().where('schema_id', '=', schema.id).orderBy(binaryText(dialect, 'name'));
+      if (input.page_token) q = q.where(binaryText(dialect, 'name'), '>', input.page_token);
+      if (limit !== undefined) q = q.limit(limit + 1);
+      const page = toPage(await q.execute(), limit);
+      return { tables: page.rows.map((r) => wire(r, schema)), ...(page.next_page_token ? { next_page_token: page.next_page_token } : {}) };
+    },
+    async getTable(fullName: string) {
+      const { row, schema } = await tableRow(fullName);
+      return wire(row, schema, await refreshed(row));
+    },
+    async deleteTable(principal: Principal, fullName: string) {
+      const { row, schema } = await tableRow(fullName);
+      if (!mayChange(principal, [row.owner, schema.owner, schema.catalogOwner]))
+        throw ucError('PERMISSION_DENIED', `Only an owner or an admin may drop table '${fullName}'.`);
+      await dropRows([row]);
+      return {};
+    },
+    /** Resolves `catalog.schema.table` for SQL. */
+    async resolveTable(c: string, s: string, t: string): Promise<ResolvedTable> {
+      const { row, schema } = await tableRow(`${c}.${s}.${t}`);
+      return {
+        id: row.id,
+        catalog: schema.catalogName,
+        schema: schema.schemaName,
+        name: row.name,
+        type: row.table_type,
+        location: row.storage_location,
+        viewDefinition: row.view_definition,
+        owners: [row.owner, schema.owner, schema.catalogOwner],
+        partitionColumns: parseStored(row.schema_json).partitionColumns,
+      };
+    },
+    createManaged,
+    createManagedFrom,
+    registerExternal,
+    /** Registers a view (its SQL is stored and expanded when queried). */
+    async createView(principal: Principal, spec: { catalog: string; schema: string; name: string; definition: string; orReplace: boolean }) {
+      validateName('view', spec.name);
+      const schema = await catalog.resolveSchema(spec.catalog, spec.schema);
+      const fullName = `${spec.catalog}.${spec.schema}.${spec.name}`;
+      if (spec.orReplace) {
+        const existing = await db.selectFrom('uc_tables').selectAll().where('schema_id', '=', schema.id).where('name', '=', spec.name).executeTakeFirst();
+        if (existing && existing.table_type !== 'VIEW') throw ucExists('Table', fullName);
+        if (existing) {
+          if (!mayChange(principal, [existing.owner, schema.owner, schema.catalogOwner]))
+            throw ucError('PERMISSION_DENIED', `Only an owner or an admin may replace view '${fullName}'.`);
+          await db.deleteFrom('uc_tables').where('id', '=', existing.id).execute();
+        }
+      }
+      await catalog.assertNameFree(spec.catalog, spec.schema, spec.name);
+      const at = now();
+      await insertRow(
+        {
+          id: randomUUID(),
+          schema_id: schema.id,
+          name: spec.name,
+          table_type: 'VIEW',
+          data_source_format: null,
+          storage_location: null,
+          comment: null,
+          properties: '{}',
+          schema_json: JSON.stringify({ schema: { type: 'struct', fields: [] }, partitionColumns: [] }),
+          view_definition: spec.definition,
+          owner: principal.userName,
+          created_at: at,
+          created_by: principal.userName,
+          updated_at: at,
+          updated_by: principal.userName,
+        },
+        fullName,
+      );
+    },
+    /** Re-reads a table's schema from its log after a SQL write changed it. */
+    async refreshSchema(tableId: string): Promise<void> {
+      const row = await db.selectFrom('uc_tables').selectAll().where('id', '=', tableId).executeTakeFirst();
+      if (row) await refreshed(row);
+    },
+    /** Every table, for information_schema and SHOW TABLES. */
+    async inventory() {
+      const rows = await db.selectFrom('uc_tables').selectAll().orderBy(binaryText(dialect, 'name')).execute();
+      return rows.map((r) => ({ schemaId: r.schema_id, row: r, stored: parseStored(r.schema_json) }));
+    },
+    wire,
+  };
+}

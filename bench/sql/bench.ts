@@ -1,0 +1,120 @@
+// bench/sql: the Statement Execution API beside raw DuckDB over the same files, on flights-3m.parquet.
+// Usage: npx tsx bench/sql/bench.ts <work-dir>   (bench/sql/run.sh passes bench/sql/work)
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { openDeltaTable } from '@weir/delta';
+import { startTestServer } from '@weir/server/testing';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+const [workArg] = process.argv.slice(2);
+if (!workArg) throw new Error('usage: bench.ts <work-dir>');
+const work = path.resolve(workArg);
+const source = path.join(root, 'node_modules/vega-datasets/data/flights-3m.parquet');
+if (!fs.existsSync(source)) throw new Error(`${source} is missing: run npm install at the repository root (vega-datasets is a devDependency)`);
+const REPEATS = Number(process.env.WEIR_BENCH_REPEATS ?? 7);
+
+fs.rmSync(work, { recursive: true, force: true });
+fs.mkdirSync(work, { recursive: true });
+const lit = (s: string) => `'${s.replaceAll("'", "''")}'`;
+
+async function median(fn: () => Promise<unknown>, prepare?: () => Promise<void> | void, repeats = REPEATS): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    await prepare?.();
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)] as number;
+}
+
+const server = await startTestServer({ name: 'sqlite' }, { dataDir: path.join(work, 'weir') });
+async function statement(sql: string): Promise<{ rows: unknown[][]; state: string; message?: string }> {
+  const res = await fetch(`${server.url}/api/2.0/sql/statements`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ statement: sql, warehouse_id: 'bench', wait_timeout: '50s' }),
+  });
+  const body = (await res.json()) as { status: { state: string; error?: { message: string } }; result?: { data_array?: unknown[][] } };
+  if (body.status.state !== 'SUCCEEDED') throw new Error(`${sql}: ${body.status.error?.message ?? body.status.state}`);
+  return { rows: body.result?.data_array ?? [], state: body.status.state };
+}
+
+// Load flights-3m into a managed table through a volume, as a user would.
+await statement('CREATE SCHEMA main.bench');
+await statement('CREATE VOLUME main.bench.landing');
+const volumeDir = path.join(work, 'weir', 'volumes', 'main', 'bench', 'landing');
+fs.copyFileSync(source, path.join(volumeDir, 'flights-3m.parquet'));
+const tLoad = performance.now();
+await statement(`CREATE TABLE main.bench.flights AS SELECT * FROM read_parquet('/Volumes/main/bench/landing/flights-3m.parquet')`);
+console.log(`loaded flights-3m into main.bench.flights in ${((performance.now() - tLoad) / 1000).toFixed(2)} s`);
+const tableDir = path.join(work, 'weir', 'warehouse', 'main', 'bench', 'flights');
+const files = (await openDeltaTable(tableDir).snapshot()).files.map((f) => path.join(tableDir, decodeURIComponent(f.path)));
+
+// Raw DuckDB, same thread count as Weir's SQL engine, reading the table's own Parquet files.
+const instance = await DuckDBInstance.create(':memory:', { threads: '2' });
+const con = await instance.connect();
+await con.run(`CREATE VIEW flights AS SELECT * FROM read_parquet([${files.map(lit).join(', ')}])`);
+const raw = async (sql: string) => (await con.runAndReadAll(sql)).getRowsJson();
+
+const point = {
+  weir: "SELECT * FROM main.bench.flights WHERE distance = 1235 AND origin = 'SEA' LIMIT 5",
+  duck: "SELECT * FROM flights WHERE distance = 1235 AND origin = 'SEA' LIMIT 5",
+};
+const groupBy = {
+  weir: 'SELECT origin, count(*) AS n, avg(delay) AS d FROM main.bench.flights GROUP BY origin ORDER BY n DESC LIMIT 20',
+  duck: 'SELECT origin, count(*) AS n, avg(delay) AS d FROM flights GROUP BY origin ORDER BY n DESC LIMIT 20',
+};
+// Same answers first, then timings (one warm-up each).
+for (const q of [point, groupBy]) {
+  const a = JSON.stringify((await statement(q.weir)).rows);
+  const b = JSON.stringify((await raw(q.duck)).map((r) => r.map((v) => (v === null ? null : String(v)))));
+  if (a !== b) throw new Error(`answers differ for ${q.weir}\n${a}\n${b}`);
+}
+const results: string[] = [];
+const pointWeir = await median(() => statement(point.weir));
+const pointDuck = await median(() => raw(point.duck));
+results.push(
+  `point query: statement API ${pointWeir.toFixed(1)} ms, raw DuckDB ${pointDuck.toFixed(1)} ms, added ${(pointWeir - pointDuck).toFixed(1)} ms (goal <= 5 ms)`,
+);
+const groupWeir = await median(() => statement(groupBy.weir));
+const groupDuck = await median(() => raw(groupBy.duck));
+results.push(
+  `group-by: statement API ${groupWeir.toFixed(1)} ms, raw DuckDB ${groupDuck.toFixed(1)} ms, ratio ${(groupWeir / groupDuck).toFixed(2)}x (goal <= 1.2x)`,
+);
+
+// COPY INTO from the CSV export vs DuckDB read_csv into Parquet.
+const csv = path.join(volumeDir, 'csv', 'flights-3m.csv');
+fs.mkdirSync(path.dirname(csv));
+await con.run(`COPY (SELECT * FROM read_parquet(${lit(source)})) TO ${lit(csv)} (HEADER, DELIMITER ',')`);
+const columns = (await statement('DESCRIBE main.bench.flights')).rows.map((r) => `${String(r[0])} ${String(r[1])}`);
+let round = 0;
+const copyWeir = await median(
+  () => statement(`COPY INTO main.bench.flights_csv_${round} FROM '/Volumes/main/bench/landing/csv' FILEFORMAT = CSV`),
+  async () => {
+    round++;
+    await statement(`CREATE TABLE main.bench.flights_csv_${round} (${columns.join(', ')})`);
+  },
+  3,
+);
+const out = path.join(work, 'duck-out');
+fs.mkdirSync(out);
+let n = 0;
+const copyDuck = await median(
+  () => con.run(`COPY (SELECT * FROM read_csv(${lit(csv)})) TO ${lit(path.join(out, `f${n++}.parquet`))} (FORMAT parquet)`),
+  undefined,
+  3,
+);
+const loaded = (await statement(`SELECT count(*) FROM main.bench.flights_csv_${round}`)).rows[0]?.[0];
+results.push(
+  `COPY INTO (CSV, ${loaded} rows): Weir ${(copyWeir / 1000).toFixed(2)} s, DuckDB read_csv -> Parquet ${(copyDuck / 1000).toFixed(2)} s, ratio ${(copyWeir / copyDuck).toFixed(2)}x`,
+);
+
+for (const line of results) console.log(line);
+con.closeSync();
+instance.closeSync();
+await server.close();
