@@ -1,4 +1,4 @@
-import { type KeyboardEvent, useId, useRef, useState } from 'react';
+import { type KeyboardEvent, useId, useLayoutEffect, useRef, useState } from 'react';
 import { applySuggestion, type FilterKeys, type Suggestion, suggest } from './filter-suggest.ts';
 
 /** Props of the filter box. */
@@ -17,6 +17,15 @@ export function FilterBox(props: FilterBoxProps) {
   const [active, setActive] = useState(0);
   const [open, setOpen] = useState(props.initialCursor !== undefined);
   const input = useRef<HTMLInputElement>(null);
+  // Where the caret goes after an accepted suggestion. Applied in a layout effect, i.e. right after React writes the
+  // new value and before the next keystroke is handled; a later frame would move the caret under a fast typist.
+  const pendingCaret = useRef<number | null>(null);
+  useLayoutEffect(() => {
+    if (pendingCaret.current !== null && input.current) {
+      input.current.setSelectionRange(pendingCaret.current, pendingCaret.current);
+      pendingCaret.current = null;
+    }
+  });
   const listId = useId();
   const hintId = useId();
   const suggestions: Suggestion[] = open && cursor >= 0 ? suggest(text, cursor, props.keys) : [];
@@ -26,7 +35,7 @@ export function FilterBox(props: FilterBoxProps) {
     setText(next.text);
     setCursor(next.cursor);
     setOpen(false);
-    requestAnimationFrame(() => input.current?.setSelectionRange(next.cursor, next.cursor));
+    pendingCaret.current = next.cursor;
   }
 
   function onKeyDown(e: KeyboardEvent<HTMLInputElement>) {
