@@ -182,6 +182,34 @@ export function parseIntervalMs(text: string | undefined, fallbackMs: number): n
   return Number(m[1]) * (unit[(m[2] as string).toLowerCase()] as number);
 }
 
+const LOG_FILE = /^_delta_log\/(\d{20})\.(json|crc|checkpoint\.parquet|checkpoint\.\d+\.\d+\.parquet)$/;
+
+/**
+ * Deletes log files past `delta.logRetentionDuration` (default 30 days) as Spark does after a checkpoint: only files
+ * older than the cutoff and older than the newest checkpoint that is itself past the cutoff, so the table and every
+ * version still inside the retention window stay readable. `delta.enableExpiredLogCleanup=false` turns it off.
+ */
+export async function cleanupExpiredLogs(store: ObjectStore, configuration: Record<string, string>, now = Date.now()): Promise<number> {
+  if ((configuration['delta.enableExpiredLogCleanup'] ?? 'true').toLowerCase() === 'false') return 0;
+  const cutoff = now - parseIntervalMs(configuration['delta.logRetentionDuration'], 30 * 86_400_000);
+  const files = (await store.list('_delta_log/'))
+    .map((f) => ({ ...f, match: LOG_FILE.exec(f.key) }))
+    .filter((f): f is typeof f & { match: RegExpExecArray } => f.match !== null)
+    .map((f) => ({ key: f.key, lastModified: f.lastModified, version: Number(f.match[1]), kind: f.match[2] as string }));
+  // Only a single-file checkpoint is trusted as the new start of the log.
+  const anchors = files.filter((f) => f.kind === 'checkpoint.parquet' && f.lastModified < cutoff).map((f) => f.version);
+  if (anchors.length === 0) return 0;
+  const anchor = Math.max(...anchors);
+  let deleted = 0;
+  for (const f of files) {
+    if (f.version < anchor && f.lastModified < cutoff) {
+      await store.delete(f.key);
+      deleted++;
+    }
+  }
+  return deleted;
+}
+
 /** Writes a classic single-file checkpoint of `state` and points `_last_checkpoint` at it. */
 export async function writeCheckpoint(store: ObjectStore, con: DuckDBConnection, state: LogState): Promise<void> {
   const retention = parseIntervalMs(state.metadata.configuration['delta.deletedFileRetentionDuration'], 7 * 86_400_000);
@@ -224,6 +252,7 @@ export async function writeCheckpoint(store: ObjectStore, con: DuckDBConnection,
         JSON.stringify({ version: state.version, size: rows.length, sizeInBytes: bytes.length, numOfAddFiles: state.files.size }),
       );
     }
+    await cleanupExpiredLogs(store, state.metadata.configuration);
   } finally {
     await fs.rm(tmp, { recursive: true, force: true });
   }

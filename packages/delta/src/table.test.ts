@@ -446,4 +446,41 @@ describe('commits and conflicts', () => {
     expect(await ids(t)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(await ids(t, 6)).toEqual([0, 1, 2, 3, 4, 5, 6]);
   });
+
+  it('deletes log files past delta.logRetentionDuration after a checkpoint, keeping what the retained versions need', async () => {
+    const t = tempDir();
+    const table = openDeltaTable(t);
+    const config = { 'delta.checkpointInterval': '5', 'delta.logRetentionDuration': 'interval 1 hour' };
+    await table.write('SELECT 0::BIGINT AS id', { configuration: config });
+    for (let i = 1; i <= 9; i++) await table.write(`SELECT ${i}::BIGINT AS id`);
+    const logDir = path.join(t, '_delta_log');
+    // Age everything written so far past the retention; the commit and checkpoint to come stay young.
+    const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
+    for (const f of fs.readdirSync(logDir)) if (/^\d{20}\./.test(f)) fs.utimesSync(path.join(logDir, f), twoHoursAgo, twoHoursAgo);
+    const result = await table.write('SELECT 10::BIGINT AS id');
+    expect(result.checkpointed).toBe(true);
+    const left = fs.readdirSync(logDir).filter((f) => /^\d{20}\./.test(f));
+    // Version 5's checkpoint is the newest one past the cutoff: everything before it goes, it and later files stay.
+    for (let v = 0; v < 5; v++) expect(left).not.toContain(`${String(v).padStart(20, '0')}.json`);
+    expect(left).toContain('00000000000000000005.checkpoint.parquet');
+    expect(left).toContain('00000000000000000005.json');
+    expect(left).toContain('00000000000000000010.checkpoint.parquet');
+    expect(await ids(t)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(await ids(t, 5)).toEqual([0, 1, 2, 3, 4, 5]);
+    await expect(ids(t, 2)).rejects.toThrow();
+  });
+
+  it('keeps every log file when delta.enableExpiredLogCleanup is false', async () => {
+    const t = tempDir();
+    const table = openDeltaTable(t);
+    const config = { 'delta.checkpointInterval': '5', 'delta.logRetentionDuration': 'interval 1 hour', 'delta.enableExpiredLogCleanup': 'false' };
+    await table.write('SELECT 0::BIGINT AS id', { configuration: config });
+    for (let i = 1; i <= 9; i++) await table.write(`SELECT ${i}::BIGINT AS id`);
+    const logDir = path.join(t, '_delta_log');
+    const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
+    for (const f of fs.readdirSync(logDir)) if (/^\d{20}\./.test(f)) fs.utimesSync(path.join(logDir, f), twoHoursAgo, twoHoursAgo);
+    await table.write('SELECT 10::BIGINT AS id');
+    expect(fs.readdirSync(logDir).filter((f) => f.endsWith('.json') && /^\d{20}/.test(f))).toHaveLength(11);
+    expect(await ids(t, 2)).toEqual([0, 1, 2]);
+  });
 });
