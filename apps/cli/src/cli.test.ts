@@ -1,14 +1,9 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { startTestServer, type TestServer } from '@weir/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const run = promisify(execFile);
-const bin = path.join(path.dirname(fileURLToPath(import.meta.url)), '../bin/weir.js');
+import { runWeir } from './testing.ts';
 
 describe('weir CLI', () => {
   let s: TestServer;
@@ -22,11 +17,7 @@ describe('weir CLI', () => {
     fs.rmSync(home, { recursive: true, force: true });
   });
 
-  const weir = (args: string[], env: Record<string, string> = {}) =>
-    run(process.execPath, [bin, ...args], { env: { ...process.env, HOME: home, WEIR_HOST: s.url, WEIR_TOKEN: s.adminToken, ...env } }).then(
-      (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-    );
+  const weir = (args: string[], env: Record<string, string> = {}) => runWeir(args, { HOME: home, WEIR_HOST: s.url, WEIR_TOKEN: s.adminToken, ...env });
 
   it('creates and lists experiments, searches runs with a filter (table and --json)', async () => {
     const created = await weir(['experiments', 'create', 'cli-exp']);

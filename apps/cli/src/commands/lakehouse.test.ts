@@ -1,15 +1,10 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { startTestServer, type TestServer } from '@weir/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const run = promisify(execFile);
-const bin = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../bin/weir.js');
+import { runWeir } from '../testing.ts';
 
 describe('weir sql, tables load and volumes cp', () => {
   let s: TestServer;
@@ -23,11 +18,7 @@ describe('weir sql, tables load and volumes cp', () => {
     fs.rmSync(work, { recursive: true, force: true });
   });
 
-  const weir = (args: string[]) =>
-    run(process.execPath, [bin, ...args], { env: { ...process.env, HOME: work, WEIR_HOST: s.url, WEIR_TOKEN: s.adminToken } }).then(
-      (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-    );
+  const weir = (args: string[]) => runWeir(args, { HOME: work, WEIR_HOST: s.url, WEIR_TOKEN: s.adminToken });
 
   it('runs SQL with table output, --json and --file, and reports failures with a non-zero exit', async () => {
     expect((await weir(['sql', 'CREATE SCHEMA main.cli'])).stdout).toBe('OK\n');

@@ -1,15 +1,10 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { startTestServer, type TestServer } from '@weir/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runWeir } from '../testing.ts';
 import { parseModelRef } from './models.ts';
-
-const run = promisify(execFile);
-const bin = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../bin/weir.js');
 
 describe('weir models', () => {
   let s: TestServer;
@@ -23,11 +18,7 @@ describe('weir models', () => {
     fs.rmSync(home, { recursive: true, force: true });
   });
 
-  const weir = (args: string[]) =>
-    run(process.execPath, [bin, ...args], { env: { ...process.env, HOME: home, WEIR_HOST: s.url, WEIR_TOKEN: s.adminToken } }).then(
-      (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-    );
+  const weir = (args: string[]) => runWeir(args, { HOME: home, WEIR_HOST: s.url, WEIR_TOKEN: s.adminToken });
 
   it('parses NAME@ALIAS and NAME/VERSION', () => {
     expect(parseModelRef('fraud@champion')).toEqual({ name: 'fraud', alias: 'champion' });

@@ -6,9 +6,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { testBackends } from '../testing/test-server.ts';
+import { createTestPostgresDatabase, testBackends } from '../testing/test-server.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const weirBin = path.join(repoRoot, 'apps/cli/bin/weir.js');
@@ -52,18 +51,8 @@ describe.each(testBackends)('crash safety on $name', (backend) => {
   it('keeps every acknowledged log-batch after kill -9', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-crash-'));
     const token = `dapi${randomBytes(16).toString('hex')}`;
-    let metadataUrl: string | undefined;
-    let dbName: string | undefined;
-    if (backend.name === 'postgres') {
-      dbName = `weir_crash_${randomBytes(5).toString('hex')}`;
-      const c = new pg.Client({ connectionString: process.env.WEIR_TEST_POSTGRES_URL });
-      await c.connect();
-      await c.query(`create database ${dbName}`);
-      await c.end();
-      const u = new URL(process.env.WEIR_TEST_POSTGRES_URL as string);
-      u.pathname = `/${dbName}`;
-      metadataUrl = u.toString();
-    }
+    const database = backend.name === 'postgres' ? await createTestPostgresDatabase('weir_crash') : null;
+    const metadataUrl = database?.url;
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     let { child, url } = await startProcess(dataDir, token, metadataUrl);
     try {
@@ -115,12 +104,7 @@ describe.each(testBackends)('crash safety on $name', (backend) => {
     } finally {
       child.kill('SIGKILL');
       fs.rmSync(dataDir, { recursive: true, force: true });
-      if (dbName) {
-        const c = new pg.Client({ connectionString: process.env.WEIR_TEST_POSTGRES_URL });
-        await c.connect();
-        await c.query(`drop database if exists ${dbName} with (force)`);
-        await c.end();
-      }
+      await database?.drop();
     }
   });
 });

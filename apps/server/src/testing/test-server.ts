@@ -26,9 +26,10 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-async function freshPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+/** Creates an empty PostgreSQL database next to WEIR_TEST_POSTGRES_URL; `drop()` removes it. */
+export async function createTestPostgresDatabase(prefix = 'weir_t'): Promise<{ url: string; drop(): Promise<void> }> {
   const base = process.env.WEIR_TEST_POSTGRES_URL as string;
-  const name = `weir_t_${randomBytes(6).toString('hex')}`;
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: base });
   await admin.connect();
   await admin.query(`create database ${name}`);
@@ -52,7 +53,7 @@ export async function startTestServer(backend: TestBackend = { name: 'sqlite' },
   let metadataUrl = opts.metadataUrl;
   let drop: (() => Promise<void>) | undefined;
   if (backend.name === 'postgres' && !metadataUrl) {
-    const db = await freshPostgresDatabase();
+    const db = await createTestPostgresDatabase();
     metadataUrl = db.url;
     drop = db.drop;
   }

@@ -1,13 +1,11 @@
 // Model serving through the real stack: ONNX models built in the test, logged to a run through the artifact proxy,
 // registered through the MLflow API, deployed and scored over HTTP on every metadata backend with real onnxruntime.
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openDeltaTable } from '@weir/delta';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer, testBackends } from '../../testing/test-server.ts';
+import { createTestPostgresDatabase, startTestServer, type TestServer, testBackends } from '../../testing/test-server.ts';
 import { linearOnnxModel } from './serving.onnx-fixture.ts';
 
 const API = '/api/2.0/mlflow';
@@ -452,31 +450,10 @@ describe.each(testBackends)('model serving on $name', (backend) => {
   });
 });
 
-/** A fresh PostgreSQL database both server lives share (the test server's own database is dropped when it closes). */
-async function sharedPostgres(): Promise<{ url: string; drop(): Promise<void> }> {
-  const base = process.env.WEIR_TEST_POSTGRES_URL as string;
-  const name = `weir_serving_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const u = new URL(base);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: base });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
-}
-
 describe.each(testBackends)('serving endpoints survive a restart on $name', (backend) => {
   it('restores a persisted endpoint, READY and answering, on a new server over the same store', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-serving-restart-'));
-    const shared = backend.name === 'postgres' ? await sharedPostgres() : null;
+    const shared = backend.name === 'postgres' ? await createTestPostgresDatabase('weir_serving') : null;
     const opts = { dataDir, ...(shared ? { metadataUrl: shared.url } : {}) };
     try {
       let s = await startTestServer(backend, opts);
@@ -518,7 +495,7 @@ describe.each(testBackends)('serving endpoints survive a restart on $name', (bac
 describe.each(testBackends)('inference tables on $name', (backend) => {
   it('captures every request and response into <prefix>_payload, flushed by a graceful stop', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-serving-capture-'));
-    const shared = backend.name === 'postgres' ? await sharedPostgres() : null;
+    const shared = backend.name === 'postgres' ? await createTestPostgresDatabase('weir_serving') : null;
     const opts = { dataDir, ...(shared ? { metadataUrl: shared.url } : {}) };
     try {
       let s = await startTestServer(backend, opts);
