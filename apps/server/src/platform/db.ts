@@ -78,6 +78,11 @@ export function openMetadataDb(opts: { dataDir: string; metadataUrl?: string | u
         },
       },
     });
+    // An idle connection the server drops (a restart, an admin terminating it) is emitted on the pool; without a
+    // listener node-postgres would take the whole process down. The pool replaces the connection on next use.
+    pool.on('error', (err) => {
+      process.emitWarning(`PostgreSQL connection lost: ${err.message}`);
+    });
     const db = new Kysely({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: 'postgres', bulkInsert: createBulkInserter('postgres'), close: () => db.destroy() };
   }
