@@ -3,7 +3,7 @@
 #
 #   bash bench/sql/run.sh
 #
-# Scratch data goes to bench/sql/work (removed at the start of each run); WEIR_BENCH_REPEATS (default 7)
+# Scratch data goes to bench/sql/work (removed at the start of each run); WEIR_BENCH_REPEATS (default 21)
 # sets how many runs each query median is taken over.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

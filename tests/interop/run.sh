@@ -120,8 +120,10 @@ start_weir() { # start_weir LABEL [extra args...]
   TOKEN="weir-interop-$(node -e 'console.log(require("crypto").randomBytes(24).toString("hex"))')"
   SERVER_LOG="$WORK/server-$label.log"
   log "starting Weir ($label) on 127.0.0.1:$port, data dir $data"
-  WEIR_ADMIN_TOKEN="$TOKEN" node "$ROOT/apps/cli/bin/weir.js" server \
-    --port "$port" --host 127.0.0.1 --data-dir "$data" "$@" >"$SERVER_LOG" 2>&1 </dev/null &
+  # --python: model versions without an onnx flavor are served by Python workers from the venv (test_serving.py);
+  # inference-table batches are flushed every second so the serving tests read their rows back quickly.
+  WEIR_ADMIN_TOKEN="$TOKEN" WEIR_INFERENCE_FLUSH_SECONDS=1 node "$ROOT/apps/cli/bin/weir.js" server \
+    --port "$port" --host 127.0.0.1 --data-dir "$data" --python "$VENV/bin/python" "$@" >"$SERVER_LOG" 2>&1 </dev/null &
   SERVER_PID=$!
   URL="http://127.0.0.1:$port"
   local i

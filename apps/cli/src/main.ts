@@ -1,7 +1,9 @@
 import { Command, Option } from 'commander';
 import { callApi, formatTable, resolveConnection } from './client.ts';
-import { registerEndpointsCommand } from './commands/endpoints.ts';
+import { registerEndpointsCommand, registerServeCommand } from './commands/endpoints.ts';
+import { registerIdentityCommands } from './commands/identity.ts';
 import { registerLakehouseCommands } from './commands/lakehouse.ts';
+import { registerLineageCommand } from './commands/lineage.ts';
 import { registerModelsCommand } from './commands/models.ts';
 
 type Opts = { json?: boolean; profile?: string; host?: string; token?: string };
@@ -29,11 +31,15 @@ export function buildCli(): Command {
     .addOption(new Option('--host <host>', 'address to bind').default('0.0.0.0'))
     .addOption(new Option('--data-dir <dir>', 'where embedded metadata, tables and artifacts live').default('./weir-data'))
     .option('--metadata-url <url>', 'PostgreSQL URL for the metadata store (default: SQLite in the data dir)')
-    .action(async (o: { port: string; host: string; dataDir: string; metadataUrl?: string }) => {
+    .option('--python <path>', 'a Python with mlflow: serves model versions without an onnx flavor through Python workers (env WEIR_PYTHON)')
+    .option('--audit-retention-days <days>', 'days system.access.audit keeps events (env WEIR_AUDIT_RETENTION_DAYS, default 365)')
+    .action(async (o: { port: string; host: string; dataDir: string; metadataUrl?: string; python?: string; auditRetentionDays?: string }) => {
       const port = Number(o.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`Invalid port: ${o.port}`);
+      if (o.python) process.env.WEIR_PYTHON = o.python;
       const { resolveConfig, startServer } = await import('@weir/server');
-      await startServer(resolveConfig({ port, host: o.host, dataDir: o.dataDir, metadataUrl: o.metadataUrl }));
+      const audit = o.auditRetentionDays === undefined ? {} : { auditRetentionDays: Number(o.auditRetentionDays) };
+      await startServer(resolveConfig({ port, host: o.host, dataDir: o.dataDir, metadataUrl: o.metadataUrl, ...audit }));
     });
 
   const token = program.command('token').description('Personal access tokens');
@@ -138,7 +144,10 @@ export function buildCli(): Command {
 
   registerModelsCommand(program);
   registerEndpointsCommand(program);
+  registerServeCommand(program);
   registerLakehouseCommands(program);
+  registerLineageCommand(program);
+  registerIdentityCommands(program);
   return program;
 }
 

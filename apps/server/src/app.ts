@@ -3,9 +3,23 @@ import type { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
+import { type AuditLog, auditMigrations, createAuditLog, protectSystemCatalog } from './domains/governance/audit.ts';
+import {
+  createGovernanceService,
+  createOwnerLookup,
+  declareRequirements,
+  type GovernanceTables,
+  governanceMigrations,
+  governanceRoutes,
+  type Privilege,
+  principalDirectoryFrom,
+  type SecurableType,
+} from './domains/governance/index.ts';
 import { createIdentityService, type IdentityTables, identityMigrations, identityRoutes } from './domains/identity/index.ts';
+import { createLineageService, createLineageSystemTables, type LineageTables, lineageMigrations, lineageRoutes } from './domains/lineage/index.ts';
 import { createRegistryService, type RegistryTables, registryMigrations, registryRoutes } from './domains/registry/index.ts';
 import {
+  captureSettingsFromEnv,
   createInferenceCapture,
   createModelRuntime,
   createServingService,
@@ -25,11 +39,16 @@ import { buildOpenApi, defineRoute, type RouteSpec, registerRoutes, sendError } 
 import { createHttpMetrics } from './platform/metrics.ts';
 import { WEIR_VERSION } from './version.ts';
 
+/** Reads owners on governance's behalf: it must see every object, whoever asks. */
+const SYSTEM_PRINCIPAL = { id: 0, userName: 'system', kind: 'user' as const, isAdmin: true };
+
 /** A built Weir server: the fastify app plus what tests and main need to reach. */
 export interface WeirApp {
   app: FastifyInstance;
   routes: RouteSpec[];
   store: MetadataDb;
+  /** The audit log: staging writer, compaction into `system.access.audit`. */
+  audit: AuditLog;
   /** Stops accepting requests, lets in-flight ones finish (at most `graceMs`, default 10 s), then closes the store. */
   close(graceMs?: number): Promise<void>;
 }
@@ -43,7 +62,17 @@ export interface BuildOptions {
 /** The one composition root: opens the store, runs migrations, creates every service and registers every route. */
 export async function buildApp(config: ServerConfig, options: BuildOptions = {}): Promise<WeirApp> {
   const store = openMetadataDb({ dataDir: config.dataDir, metadataUrl: config.metadataUrl });
-  await migrate(store, [...identityMigrations, ...trackingMigrations, ...lakehouseMigrations, ...registryMigrations, ...webMigrations, ...servingMigrations]);
+  await migrate(store, [
+    ...identityMigrations,
+    ...trackingMigrations,
+    ...lakehouseMigrations,
+    ...registryMigrations,
+    ...webMigrations,
+    ...servingMigrations,
+    ...governanceMigrations,
+    ...auditMigrations,
+    ...lineageMigrations,
+  ]);
 
   const identity = createIdentityService({ db: store.db as Kysely<IdentityTables> });
   await identity.bootstrap({
@@ -51,16 +80,97 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
     dataDir: config.dataDir,
     announce: options.announce ?? ((line) => process.stdout.write(`${line}\n`)),
   });
-  const tracking = createTrackingService({ db: store.db as Kysely<TrackingTables>, dialect: store.dialect, bulkInsert: store.bulkInsert, access: identity });
+  // In-process events: SQL writes, dataset inputs, registrations and endpoint switches reach lineage through them. A
+  // failing subscriber never fails the publisher's request; it is logged.
+  const events = createEventBus((name, err) => app.log.error({ err, event: name }, 'event subscriber failed'));
+  const tracking = createTrackingService({
+    db: store.db as Kysely<TrackingTables>,
+    dialect: store.dialect,
+    bulkInsert: store.bulkInsert,
+    access: identity,
+    events,
+  });
   await tracking.bootstrap();
   const artifacts = createArtifactStore(path.join(config.dataDir, 'artifacts'));
   const modelsRoot = path.join(config.dataDir, 'models');
 
   // Catalog objects, Delta tables, volumes and SQL.
-  const lakehouse = await createLakehouse({ db: store.db, dialect: store.dialect, dataDir: config.dataDir });
+  // Unity Catalog grants and the one authorization decision; owners are read (at request time) from the catalog, tables
+  // and registry built below.
+  const governance = createGovernanceService({
+    db: store.db as Kysely<GovernanceTables>,
+    principals: principalDirectoryFrom(identity),
+    owners: createOwnerLookup({
+      catalogOwner: (c) => lakehouse.catalog.ownerOf('catalog', c),
+      schemaOwners: (c, s) =>
+        lakehouse.catalog.resolveSchema(c, s).then(
+          (r) => ({ owner: r.owner, catalogOwner: r.catalogOwner }),
+          () => undefined,
+        ),
+      leafOwner: (type, c, s, n) =>
+        type === 'table'
+          ? lakehouse.tables.resolveTable(c, s, n).then(
+              (t) => t.owners[0],
+              () => undefined,
+            )
+          : type === 'registered_model'
+            ? registry.ucModel(SYSTEM_PRINCIPAL, `${c}.${s}.${n}`, 'CAN_READ').then(
+                (m) => m.owner,
+                () => undefined,
+              )
+            : lakehouse.catalog.ownerOf(type, `${c}.${s}.${n}`),
+    }),
+  });
+  const lakehouse = await createLakehouse({
+    db: store.db,
+    dialect: store.dialect,
+    dataDir: config.dataDir,
+    visibility: governance,
+    authorizer: governance.authorizer,
+    identity,
+    grants: governance,
+    events,
+  });
+  // Every request's event is stored before its response is sent, then compacted into system.access.audit.
+  const audit = await createAuditLog({
+    store,
+    catalog: lakehouse.catalog,
+    tables: lakehouse.tables,
+    authorizer: governance.authorizer,
+    retentionDays: config.auditRetentionDays,
+    compactSeconds: config.auditCompactSeconds,
+    onError: (err) => app.log.error({ err }, 'audit compaction failed'),
+  });
+
+  // Lineage: edges recorded from the events, read through the lineage APIs and system.access.table_lineage/column_lineage.
+  const lineage = createLineageService({
+    db: store.db as Kysely<LineageTables>,
+    access: {
+      visibleTables: (p, names) => governance.authorizer.visible(p, 'table', names),
+      visibleVolumes: (p, names) => governance.authorizer.visible(p, 'volume', names),
+      runVisible: (p, id) => tracking.getRun(p, id).then(() => true),
+      modelVisible: (p, name) => registry.getRegisteredModel(p, name).then(() => true),
+      endpointVisible: (p, name) => serving.get(p, name).then(() => true),
+    },
+    describeTable: (full) =>
+      lakehouse.tables.getTable(full).then(
+        (t) => ({ type: t.table_type, columns: t.columns.map((c) => c.name) }),
+        () => null,
+      ),
+    log: (message) => app.log.warn(message),
+  });
+  lineage.subscribe(events);
+  const lineageTables = await createLineageSystemTables({
+    db: store.db as Kysely<LineageTables>,
+    dialect: store.dialect,
+    catalog: lakehouse.catalog,
+    tables: lakehouse.tables,
+    authorizer: governance.authorizer,
+    intervalMs: config.auditCompactSeconds * 1000,
+    onError: (err) => app.log.error({ err }, 'lineage copy into system tables failed'),
+  });
 
   // The model registry: MLflow and Unity Catalog views of one store; models are objects of the catalog.
-  const events = createEventBus();
   const registry = createRegistryService({
     db: store.db as Kysely<RegistryTables>,
     dialect: store.dialect,
@@ -94,9 +204,11 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
       },
     },
     access: identity,
-    runtime: createModelRuntime(),
+    // WEIR_PYTHON (set by `weir server --python`): a Python with mlflow serves versions that have no onnx flavor.
+    runtime: createModelRuntime({ python: process.env.WEIR_PYTHON }),
     events,
     capture: createInferenceCapture({
+      ...captureSettingsFromEnv(process.env),
       tables: {
         locate: (c, s, t) =>
           lakehouse.tables.resolveTable(c, s, t).then(
@@ -145,6 +257,17 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
+  audit.install(app);
+  // A response finished after shutdown began must close its keep-alive connection: the server only closes the
+  // connections idle when close() starts, and one left idle afterwards would hold shutdown for the keep-alive timeout.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
     metrics.observe(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
@@ -173,10 +296,12 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
     }),
     ...trackingRoutes(tracking, artifacts),
     ...lakehouse.routes,
+    ...governanceRoutes(governance),
     ...registryRoutes(registry, { registration: modelVersionRegistration, tracking, modelsRoot }),
     ...webSessionRoutes(webSessions),
     ...webUiRoutes({ distDir: process.env.WEIR_WEB_DIST ?? path.resolve(import.meta.dirname, '../../web/dist') }),
     ...servingRoutes(serving),
+    ...lineageRoutes(lineage),
   ];
   const systemRoutes: RouteSpec[] = [
     defineRoute({
@@ -225,15 +350,28 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
       handler: () => buildOpenApi(allRoutes, WEIR_VERSION),
     }) as unknown as RouteSpec,
   ];
-  const allRoutes = [...routes, ...systemRoutes];
+  // Routes a domain still registers as bare 'authenticated' get their declared requirement from governance's table.
+  const allRoutes = declareRequirements([...routes, ...systemRoutes]);
   // A request with an Authorization header is judged by it alone (Bearer/Basic as before); otherwise a web session cookie may authenticate it.
-  registerRoutes(app, allRoutes, (req) => (req.headers.authorization ? identity.authenticate(req.headers.authorization) : webSessions.authenticate(req)));
+  registerRoutes(
+    app,
+    protectSystemCatalog(allRoutes),
+    (req) => (req.headers.authorization ? identity.authenticate(req.headers.authorization) : webSessions.authenticate(req)),
+    (principal, checks) =>
+      governance.requireAll(
+        principal,
+        checks.map((c) => ({ privilege: c.privilege as Privilege, securable: { type: c.securable.type as SecurableType, fullName: c.securable.fullName } })),
+      ),
+  );
   await app.ready();
+  audit.start();
+  lineageTables.start();
 
   return {
     app,
     routes: allRoutes,
     store,
+    audit,
     async close(graceMs = 10_000) {
       // Connections still busy after the grace period are cut so a stuck client cannot hold shutdown forever.
       const force = setTimeout(() => app.server.closeAllConnections(), graceMs);
@@ -243,6 +381,10 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
       } finally {
         clearTimeout(force);
       }
+      // In-flight requests have answered (their events are stored); what is staged moves into system.access.audit.
+      await audit.close().catch((err) => app.log.error({ err }, 'final audit compaction failed'));
+      await lineageTables.stop().catch((err) => app.log.error({ err }, 'final lineage copy failed'));
+      lineage.close();
       // Flushes captured inference rows before the store goes away.
       await serving.stop();
       lakehouse.sql.close();

@@ -9,6 +9,10 @@ export const ERROR_STATUS = {
   PERMISSION_DENIED: 403,
   RESOURCE_DOES_NOT_EXIST: 404,
   NOT_FOUND: 404,
+  // Unity Catalog's object-specific codes (what Databricks answers for a missing catalog, schema or table).
+  CATALOG_DOES_NOT_EXIST: 404,
+  SCHEMA_DOES_NOT_EXIST: 404,
+  TABLE_DOES_NOT_EXIST: 404,
   ENDPOINT_NOT_FOUND: 404,
   ABORTED: 409,
   ALREADY_EXISTS: 409,

@@ -29,5 +29,13 @@ export const StatementById = z.object({ statement_id: requiredString() });
 /** GET /api/2.0/sql/statements/{statement_id}/result/chunks/{chunk_index} */
 export const StatementChunk = z.object({ statement_id: requiredString(), chunk_index: z.string().regex(/^\d{1,9}$/) });
 
+/** GET /api/2.0/sql/statements/{statement_id}/result/chunks/{chunk_index}/download: an external link's target. */
+export const StatementChunkDownload = z.object({
+  statement_id: requiredString(),
+  chunk_index: z.string().regex(/^\d{1,9}$/),
+  expires: z.string().regex(/^\d{1,15}$/),
+  signature: z.string().regex(/^[0-9a-f]{64}$/),
+});
+
 /** Statement states of the Statement Execution API. */
 export type StatementState = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELED' | 'CLOSED';

@@ -49,6 +49,17 @@ export async function listLog(store: ObjectStore): Promise<LogListing> {
   return classifyLog(await store.list('_delta_log/'));
 }
 
+/**
+ * The latest version from the log's file names alone. Statements ask this before every read to see whether a
+ * table moved on, so stores that can list names skip the per-file stat a full listing makes (hundreds on a
+ * long-lived table).
+ */
+export async function latestVersion(store: ObjectStore): Promise<number> {
+  if (!store.listKeys) return (await listLog(store)).latest;
+  const keys = await store.listKeys('_delta_log/');
+  return classifyLog(keys.map((key) => ({ key, size: 0, lastModified: 0 }))).latest;
+}
+
 /** The version `_delta_log/_last_checkpoint` names, or undefined when it is missing or unreadable (it is only a hint). */
 export async function lastCheckpointHint(store: ObjectStore): Promise<number | undefined> {
   try {

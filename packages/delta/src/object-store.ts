@@ -34,6 +34,8 @@ export interface ObjectStore {
   listAfter?(prefix: string, startAfter: string): Promise<ObjectInfo[]>;
   /** A local filesystem path DuckDB can read directly, when the store has one. */
   localPath?(key: string): string;
+  /** Keys directly under `prefix`'s folder that start with `prefix`, unsorted, without sizes (no stat per object); optional. */
+  listKeys?(prefix: string): Promise<string[]>;
 }
 
 const STAT_BATCH = 64;
@@ -98,6 +100,20 @@ export function createLocalObjectStore(root: string): ObjectStore {
       const out: ObjectInfo[] = [];
       await walk(dir, out);
       return out.filter((o) => o.key.startsWith(prefix)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    },
+    async listKeys(prefix) {
+      const slash = prefix.lastIndexOf('/');
+      const folder = slash < 0 ? '' : prefix.slice(0, slash + 1);
+      try {
+        const entries = await fs.readdir(slash < 0 ? base : toPath(prefix.slice(0, slash)), { withFileTypes: true });
+        return entries
+          .filter((e) => e.isFile())
+          .map((e) => folder + e.name)
+          .filter((k) => k.startsWith(prefix));
+      } catch (e) {
+        if (isMissing(e) || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
+        throw e;
+      }
     },
     async listAfter(prefix, startAfter) {
       const slash = prefix.lastIndexOf('/');

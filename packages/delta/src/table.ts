@@ -22,6 +22,7 @@ import {
   type LogListing,
   type LogState,
   lastCheckpointHint,
+  latestVersion,
   listLog,
   listLogFrom,
   readHistory,
@@ -950,9 +951,9 @@ export function openDeltaTable(location: string | ObjectStore, defaults: Connect
       return (await listLog(store)).latest >= 0;
     },
     async version() {
-      const listing = await listLog(store);
-      if (listing.latest < 0) throw new DeltaNotFoundError('not a Delta table');
-      return listing.latest;
+      const latest = await latestVersion(store);
+      if (latest < 0) throw new DeltaNotFoundError('not a Delta table');
+      return latest;
     },
     snapshot: (options) => withConnection(conOf(options), (con) => loadSnapshot(con, options)),
     history: async (limit) => readHistory(store, await listLog(store), limit),

@@ -134,6 +134,21 @@ def check_weir_tables(spark, weir_dir):
             check(n_spark == n_rs, f"{name}: at checkpoint version {v} Spark and deltalake both count {n_spark} rows")
 
 
+def check_weir_managed(spark, managed_dir):
+    """A managed table Weir created and changed through its SQL API, read by Spark at the
+    storage_location the Unity Catalog tables API reports."""
+    exp = json.loads((Path(managed_dir) / "managed.expected.json").read_text())
+    cols, location = exp["columns"], exp["location"]
+    print(f"(a) managed table at {location} (Weir version {exp['version']})", flush=True)
+    check(location.startswith("file://"), f"managed: storage_location is a file URI: {location}")
+    df = spark.read.format("delta").load(location)
+    spark_kinds = [kind_of(_spark_type_name(f.dataType)) for f in df.schema.fields]
+    check(spark_kinds == [c["kind"] for c in cols], f"managed: Spark schema kinds {spark_kinds}")
+    same_rows(cols, canonical_rows(cols, spark_rows(df)), exp["rows"], "managed: Spark rows")
+    versions = [r["version"] for r in spark.sql(f"DESCRIBE HISTORY delta.`{location}`").collect()]
+    check(max(versions) == exp["version"], f"managed: Spark sees version {max(versions)}")
+
+
 def _spark_type_name(dt):
     if isinstance(dt, T.DecimalType):
         return "decimal"
@@ -307,6 +322,7 @@ def main():
     spark = spark_session(work)
     print(f"Spark {spark.version} session up in {time.time() - started:.1f}s", flush=True)
     check_weir_tables(spark, weir_dir)
+    check_weir_managed(spark, Path(work) / "managed")
     write_with_delta_rs(peer_dir)
     write_with_spark(spark, peer_dir)
     interleave(spark, peer_dir, appends)

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Weir's Delta Lake interop suite: delta-rs (`deltalake`) and Spark (`pyspark` + `delta-spark`) read
-# tables Weir wrote, Weir reads tables they wrote (latest, by version, by timestamp), and a Spark and a
-# Weir writer append to one table at the same time.
+# tables Weir wrote (Spark also a managed table by the storage_location the catalog reports), Weir
+# reads tables they wrote (latest, by version, by timestamp), and a Spark and a Weir writer append to
+# one table at the same time. Spark also reads through Weir's grants: as a granted user it makes the
+# Unity Catalog connector's calls (GET table, temporary-table-credentials) and reads the vended
+# location; an ungranted table is refused.
 #
 #   bash tests/interop/delta/run.sh
 #
@@ -61,7 +64,10 @@ status=0
 log "(a) Weir writes tables; DuckDB computes their expected rows"
 npx --no-install tsx "$HERE/weir-write.ts" "$WORK/weir" || die "weir-write.ts failed"
 
-log "(a) peers read Weir's tables, (b) peers write tables, (c) Spark and Weir append together"
+log "(a) a Weir server creates and changes a managed table through its SQL API"
+npx --no-install tsx "$HERE/weir-managed.ts" "$WORK/managed" || die "weir-managed.ts failed"
+
+log "(a) peers read Weir's tables (and the managed one by its storage_location), (b) peers write tables, (c) Spark and Weir append together"
 env TZ=UTC PYSPARK_PYTHON="$VENV/bin/python" PYSPARK_DRIVER_PYTHON="$VENV/bin/python" SPARK_LOCAL_IP=127.0.0.1 \
   PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$HERE" HOME="$WORK/home" \
   "$VENV/bin/python" "$HERE/peers.py" "$WORK/weir" "$WORK/peers" "$WORK" </dev/null || status=1
@@ -72,6 +78,11 @@ if [ -d "$WORK/peers" ]; then
 else
   status=1
 fi
+
+log "(d) Spark reads through Weir's grants: a granted table at the location its temporary credentials name, an ungranted one refused"
+env TZ=UTC PYSPARK_PYTHON="$VENV/bin/python" PYSPARK_DRIVER_PYTHON="$VENV/bin/python" SPARK_LOCAL_IP=127.0.0.1 \
+  PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$HERE" HOME="$WORK/home" \
+  npx --no-install tsx "$HERE/weir-governed.ts" "$WORK/governed" "$VENV/bin/python" </dev/null || status=1
 
 log "done in $((SECONDS - start))s: $([ "$status" = 0 ] && echo PASSED || echo FAILED)"
 exit "$status"

@@ -88,3 +88,47 @@ export function registerEndpointsCommand(program: Command): void {
       process.stdout.write(`${JSON.stringify(res)}\n`);
     });
 }
+
+/** `weir serve --model models:/name@alias`: a standalone scoring server fed by a Weir server's registry (scale-out). */
+export function registerServeCommand(program: Command): void {
+  withConnection(
+    program
+      .command('serve')
+      .description(
+        'Serve one registered model on its own (POST /invocations, /ping, /health, /metrics), pulling it from a Weir server; an alias is followed as it moves',
+      )
+      .requiredOption('--model <uri>', 'models:/<name>@<alias> (followed) or models:/<name>/<version>'),
+  )
+    .option('--server <url>', 'the Weir server whose registry holds the model (same as --host)')
+    .option('--port <port>', 'port to listen on', '5001')
+    .option('--bind <address>', 'address to listen on (the scoring routes have no authentication of their own)', '127.0.0.1')
+    .option('--poll-seconds <n>', 'how often to ask the registry where the alias points', '10')
+    .option('--python <path>', 'a Python with mlflow, for versions without an onnx flavor')
+    .action(async (o: Opts & { model: string; server?: string; port: string; bind: string; pollSeconds: string; python?: string }) => {
+      const port = Number(o.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`Invalid port: ${o.port}`);
+      const pollSeconds = Number(o.pollSeconds);
+      if (!Number.isFinite(pollSeconds) || pollSeconds < 0.1) throw new Error(`Invalid --poll-seconds: ${o.pollSeconds}`);
+      const conn = resolveConnection({ ...o, host: o.server ?? o.host });
+      const { startStandaloneServing } = await import('@weir/server');
+      const served = await startStandaloneServing({
+        model: o.model,
+        host: o.bind,
+        port,
+        server: conn.host,
+        token: conn.token,
+        pollSeconds,
+        ...(o.python ? { python: o.python } : {}),
+        log: (line) => process.stderr.write(`${line}\n`),
+      });
+      process.stdout.write(`weir serve: ${o.model} version ${served.version()} on ${served.url}\n`);
+      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+        process.once(signal, () => {
+          served.stop().then(
+            () => process.exit(0),
+            () => process.exit(1),
+          );
+        });
+      }
+    });
+}

@@ -13,6 +13,17 @@ export interface ServerConfig {
   defaultCatalog: string;
   defaultSchema: string;
   logLevel: string;
+  /** Days `system.access.audit` keeps events (WEIR_AUDIT_RETENTION_DAYS, `--audit-retention-days`; default 365). */
+  auditRetentionDays: number;
+  /** Seconds between compactions of committed audit events into `system.access.audit` (WEIR_AUDIT_COMPACT_SECONDS; default 10). */
+  auditCompactSeconds: number;
+}
+
+function positiveNumber(name: string, value: number | string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got '${value}'`);
+  return n;
 }
 
 /** Builds a config from CLI options and the environment, filling defaults. */
@@ -26,5 +37,7 @@ export function resolveConfig(options: Partial<Omit<ServerConfig, 'dataDir'>> & 
     defaultCatalog: options.defaultCatalog ?? env.WEIR_DEFAULT_CATALOG ?? 'main',
     defaultSchema: options.defaultSchema ?? env.WEIR_DEFAULT_SCHEMA ?? 'default',
     logLevel: options.logLevel ?? env.WEIR_LOG_LEVEL ?? 'info',
+    auditRetentionDays: positiveNumber('audit retention days', options.auditRetentionDays ?? env.WEIR_AUDIT_RETENTION_DAYS, 365),
+    auditCompactSeconds: positiveNumber('audit compaction interval', options.auditCompactSeconds ?? env.WEIR_AUDIT_COMPACT_SECONDS, 10),
   };
 }

@@ -12,6 +12,46 @@ export interface WeirEvents {
   };
   /** An alias now points at a version (or was removed when `version` is null). */
   'registry.alias.moved': { catalog: string; schema: string; model: string; alias: string; version: number | null; previousVersion: number | null };
+  /** A SQL statement wrote a table (CTAS, INSERT, MERGE, UPDATE, DELETE, COPY INTO); published before the statement reports success. */
+  'sql.table.written': SqlTableWritten;
+  /** A run logged dataset inputs (MLflow `log-inputs`). */
+  'tracking.run.inputs_logged': {
+    runId: string;
+    experimentId: string;
+    userName: string;
+    datasets: { name: string; digest: string; sourceType: string; source: string }[];
+  };
+  /** An endpoint's config went live: these model versions now serve its traffic. */
+  'serving.endpoint.config_applied': {
+    endpointId: string;
+    endpoint: string;
+    /** Each served version by the registered model's three-level name. */
+    servedVersions: { model: string; version: number }[];
+    /** The inference (payload) table's full name when capture is on. */
+    payloadTable?: string;
+  };
+}
+
+/** One table written by one SQL statement, with what lineage needs to trace its sources. */
+export interface SqlTableWritten {
+  statementId: string;
+  userName: string;
+  operation: 'CREATE_TABLE_AS_SELECT' | 'INSERT' | 'INSERT_OVERWRITE' | 'MERGE' | 'UPDATE' | 'DELETE' | 'COPY_INTO';
+  target: { catalog: string; schema: string; name: string };
+  /** Every catalog object the statement read (views and the tables under them included). */
+  reads: { catalog: string; schema: string; name: string; type: string }[];
+  /** Where one- and two-part names in the texts below resolve. */
+  defaults: { catalog: string; schema: string };
+  /** The query whose select list feeds the target's columns by position (INSERT ... SELECT, CTAS, a MERGE source). */
+  query?: string;
+  /** Target columns in the query's output order (INSERT's column list); absent when they are the query's own names (CTAS). */
+  targetColumns?: string[];
+  /** Assigned columns: target column → expression (UPDATE SET, MERGE UPDATE SET / INSERT VALUES); `*` maps same-named source columns. */
+  assignments?: { column: string; expression: string }[];
+  /** MERGE: the source's and the target's aliases in the assignments, and whether `*` (UPDATE SET * / INSERT *) was used. */
+  mergeSource?: { alias: string; targetAlias: string; star: boolean };
+  /** Files read from a path (COPY INTO's `/Volumes/...` source). */
+  paths?: string[];
 }
 
 /** A subscriber for one event name. */
@@ -21,6 +61,8 @@ export type EventHandler<K extends keyof WeirEvents> = (payload: WeirEvents[K]) 
 export interface EventBus {
   on<K extends keyof WeirEvents>(name: K, handler: EventHandler<K>): () => void;
   emit<K extends keyof WeirEvents>(name: K, payload: WeirEvents[K]): void;
+  /** Like `emit`, but resolves once every subscriber has finished, so what they record is durable before the publisher answers. */
+  publish<K extends keyof WeirEvents>(name: K, payload: WeirEvents[K]): Promise<void>;
 }
 
 /** Creates an event bus; `onError` sees subscriber failures (the server logs them). */
@@ -42,6 +84,15 @@ export function createEventBus(onError: (name: string, err: unknown) => void = (
         try {
           const result = h(payload);
           if (result && typeof (result as Promise<void>).catch === 'function') (result as Promise<void>).catch((err) => onError(name, err));
+        } catch (err) {
+          onError(name, err);
+        }
+      }
+    },
+    async publish(name, payload) {
+      for (const h of [...(handlers.get(name) ?? [])]) {
+        try {
+          await h(payload);
         } catch (err) {
           onError(name, err);
         }

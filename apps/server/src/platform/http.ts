@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Readable } from 'node:stream';
 import { ERROR_STATUS } from '@weir/contracts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -21,8 +22,42 @@ export interface RouteContext {
   rawBody: Readable | undefined;
 }
 
-/** How a route wants its caller authenticated. */
-export type AuthRequirement = 'public' | 'authenticated' | 'admin';
+/** One Unity Catalog check: the caller must hold `privilege` on the securable (inherited grants and ownership count). */
+export interface UcCheck {
+  privilege: string;
+  securable: { type: string; fullName: string };
+}
+
+/** A workspace object kind that carries Databricks permission levels (checked by its service through identity). */
+export type WorkspaceObjectType = 'experiments' | 'registered-models' | 'serving-endpoints';
+
+/**
+ * What a route requires of its caller, declared on every route (docs/adr/0004-authorization.md):
+ * - `'public'`: anyone, no credentials.
+ * - `'admin'`: members of the `admins` group.
+ * - `{ scope: 'self' }`: any authenticated caller; it acts on the caller's own things (tokens, session, Me).
+ * - `{ scope: 'filtered-list' }`: any authenticated caller; the answer holds only what the caller may see.
+ * - `{ scope: 'create' }`: any authenticated caller may create one (experiments, endpoints); the creator manages it.
+ * - `{ uc: (input) => checks }`: every Unity Catalog check must hold; evaluated here, before the handler.
+ * - `{ ucService: privilege }`: a Unity Catalog privilege the service checks itself, because it must first resolve
+ *   the object (e.g. `function` naming a model in the permissions API).
+ * - `{ workspace, level }`: the caller needs this permission level on the workspace object named in the input; the
+ *   object's service checks it (it resolves runs to experiments, versions to models). `input` means the object type
+ *   is itself a parameter (`/api/2.0/permissions/{type}/{id}`).
+ * - `'authenticated'`: legacy, undeclared; the authorization matrix test refuses routes that still say it.
+ */
+export type AuthRequirement =
+  | 'public'
+  | 'authenticated'
+  | 'admin'
+  | { scope: 'self' | 'filtered-list' | 'create' }
+  // The input is the route's own schema output, not known here.
+  | { uc: (input: any) => UcCheck[] }
+  | { ucService: string }
+  | { workspace: WorkspaceObjectType | 'input'; level: 'CAN_READ' | 'CAN_VIEW' | 'CAN_EDIT' | 'CAN_QUERY' | 'CAN_MANAGE' };
+
+/** Evaluates the Unity Catalog checks of `uc` requirements; throws PERMISSION_DENIED when one does not hold. */
+export type UcGate = (principal: Principal, checks: UcCheck[]) => Promise<void>;
 
 /** A route as every domain declares it: the schema is mandatory (OpenAPI and the fuzz test read it). */
 export interface RouteSpec<S extends z.ZodObject = z.ZodObject> {
@@ -43,6 +78,27 @@ export interface RouteSpec<S extends z.ZodObject = z.ZodObject> {
 
 /** Identity check used by the HTTP layer; returns null when the request carries no valid credentials. */
 export type Authenticator = (request: FastifyRequest) => Promise<Principal | null>;
+
+/** What the HTTP layer learned about a request: its route, the authenticated caller, the decoded parameters. */
+export interface RequestFacts {
+  route: RouteSpec;
+  principal: Principal | null;
+  /** Query, body and path parameters merged, once decoded (unset when decoding failed). */
+  params: Record<string, unknown> | undefined;
+}
+
+const requestFacts = new WeakMap<FastifyRequest, RequestFacts>();
+const requestScope = new AsyncLocalStorage<RequestFacts>();
+
+/** The facts recorded for a request (undefined for paths no route matched); the audit hook reads them. */
+export function factsOf(request: FastifyRequest): RequestFacts | undefined {
+  return requestFacts.get(request);
+}
+
+/** The facts of the request whose handler is running (undefined outside one): lets deep code know its caller. */
+export function currentRequestFacts(): RequestFacts | undefined {
+  return requestScope.getStore();
+}
 
 /** Defines a route with its input type inferred from the schema. */
 export function defineRoute<S extends z.ZodObject>(spec: RouteSpec<S>): RouteSpec<S> {
@@ -193,15 +249,18 @@ export function sendError(reply: FastifyReply, err: AppError, format: 'default' 
 }
 
 /** Registers routes on fastify: authentication, body decoding, validation, error mapping. */
-export function registerRoutes(app: FastifyInstance, routes: RouteSpec[], authenticate: Authenticator): void {
+export function registerRoutes(app: FastifyInstance, routes: RouteSpec[], authenticate: Authenticator, ucGate?: UcGate): void {
   for (const route of routes) {
     const bodyMode = route.body ?? (route.method === 'GET' ? 'none' : 'json');
     const handler = async (request: FastifyRequest, reply: FastifyReply) => {
       const format = route.errorFormat ?? 'default';
+      const facts: RequestFacts = { route, principal: null, params: undefined };
+      requestFacts.set(request, facts);
       try {
         let principal: Principal | null = null;
         if (route.auth !== 'public') {
           principal = await authenticate(request);
+          facts.principal = principal;
           if (!principal) {
             throw new AppError('UNAUTHENTICATED', 'Credential was not sent or was of an unsupported type for this API.');
           }
@@ -217,6 +276,7 @@ export function registerRoutes(app: FastifyInstance, routes: RouteSpec[], authen
         const query = coerceQuery(route.input, (request.query ?? {}) as Record<string, unknown>);
         const params = (request.params ?? {}) as Record<string, unknown>;
         const merged = { ...query, ...body, ...params };
+        facts.params = merged;
         if (containsNul(query) || containsNul(params)) throw new AppError('INVALID_PARAMETER_VALUE', 'Request parameters must not contain NUL characters.');
         const parsed = route.input.safeParse(merged);
         if (!parsed.success) throw describeValidationError(parsed.error, merged);
@@ -226,7 +286,12 @@ export function registerRoutes(app: FastifyInstance, routes: RouteSpec[], authen
           reply,
           rawBody: bodyMode === 'raw' ? stream : undefined,
         };
-        const result = await route.handler(parsed.data, ctx);
+        if (typeof route.auth === 'object' && 'uc' in route.auth) {
+          // Declared Unity Catalog requirements are checked here, once, before the handler can touch anything.
+          if (!ucGate) throw new AppError('PERMISSION_DENIED', 'Unity Catalog authorization is not configured.');
+          await ucGate(ctx.principal, route.auth.uc(parsed.data));
+        }
+        const result = await requestScope.run(facts, () => route.handler(parsed.data, ctx));
         if (result === reply || reply.sent) return reply;
         return reply
           .code(200)

@@ -19,7 +19,8 @@ export function setPastedToken(token: string | undefined): void {
   else sessionStorage.removeItem(TOKEN_KEY);
 }
 
-function authHeaders(): Record<string, string> {
+/** The headers that carry the signed-in user's credential (a bearer token, or the session's CSRF token for writes). */
+export function authHeaders(): Record<string, string> {
   const headers: Record<string, string> = {};
   const token = pastedToken();
   if (token) headers.authorization = `Bearer ${token}`;

@@ -7,12 +7,18 @@ export interface NavItem {
   adminOnly?: boolean;
 }
 
-// Models, catalog, SQL, endpoints, audit and lineage add their entries here as their features/<domain> pages land.
 /** The shell's navigation, in display order. */
 export const NAV_ITEMS: readonly NavItem[] = [
   { label: 'Experiments', href: '/', match: '/experiments' },
+  { label: 'Models', href: '/models', match: '/models' },
+  { label: 'Catalog', href: '/catalog', match: '/catalog' },
+  { label: 'SQL', href: '/sql', match: '/sql' },
+  { label: 'Endpoints', href: '/endpoints', match: '/endpoints' },
+  { label: 'Lineage', href: '/lineage', match: '/lineage' },
   { label: 'Tokens', href: '/settings/tokens', match: '/settings/tokens' },
   { label: 'Users', href: '/admin/users', match: '/admin/users', adminOnly: true },
+  { label: 'Groups', href: '/admin/groups', match: '/admin/groups', adminOnly: true },
+  { label: 'Audit', href: '/admin/audit', match: '/admin/audit', adminOnly: true },
 ];
 
 /** The entries a caller sees: admin pages only for admins. */

@@ -141,7 +141,16 @@ describe.each(testBackends)('Files API and SQL over volumes on $name', (backend)
     }
   });
 
-  it('lets only volume owners and admins write; others may read', async () => {
+  it('lets only volume owners, admins and WRITE VOLUME grantees write; READ VOLUME grantees may read', async () => {
+    expect((await fetch(`${s.url}${FILES}/files/raw/landing/in/a.csv`, { headers: auth(userToken) })).status).toBe(403);
+    for (const [type, name, privilege] of [
+      ['catalog', 'files', 'USE_CATALOG'],
+      ['schema', 'files.raw', 'USE_SCHEMA'],
+      ['volume', 'files.raw.landing', 'READ_VOLUME'],
+    ])
+      expect((await s.call('PATCH', `${UC}/permissions/${type}/${name}`, { changes: [{ principal: 'viewer@example.com', add: [privilege] }] })).status).toBe(
+        200,
+      );
     expect((await put('/files/raw/landing/in/c.csv', 'id,name\n9,nine\n', '', userToken)).status).toBe(403);
     expect((await fetch(`${s.url}${FILES}/files/raw/landing/in/a.csv`, { method: 'DELETE', headers: auth(userToken) })).status).toBe(403);
     expect((await fetch(`${s.url}${FILES}/files/raw/landing/in/a.csv`, { headers: auth(userToken) })).status).toBe(200);

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Principal } from '../../platform/http.ts';
 import { defineRoute, type RouteSpec } from '../../platform/http.ts';
 import { ucError, ucInvalid, ucNotFound } from './catalog.names.ts';
-import { type CatalogService, mayChange } from './catalog.service.ts';
+import type { CatalogService } from './catalog.service.ts';
 import { parseVolumePath, safeJoin } from './catalog.volumes.ts';
 
 const PathInput = z.object({ '*': z.string() });
@@ -21,13 +21,13 @@ const ListInput = z.object({
   page_token: z.string().optional(),
 });
 
-/** Resolves a Files API path (`Volumes/<c>/<s>/<v>/...`) to a file on disk, checking the caller for writes. */
-async function resolve(catalog: CatalogService, principal: Principal, wildcard: string, write: boolean) {
+/** Resolves a Files API path (`Volumes/<c>/<s>/<v>/...`) to a file on disk. */
+// READ_VOLUME / WRITE_VOLUME (with USE on the catalog and schema) is the routes' declared requirement, checked before
+// the handler runs (owners and admins hold both), so resolving a path checks nothing more.
+async function resolve(catalog: CatalogService, _principal: Principal, wildcard: string, _write: boolean) {
   const virtual = `/${wildcard.replace(/^\/+/, '')}`;
   const vp = parseVolumePath(virtual);
   const loc = await catalog.volumeLocation(vp.catalog, vp.schema, vp.volume);
-  if (write && !mayChange(principal, loc.owners))
-    throw ucError('PERMISSION_DENIED', `Only an owner of volume ${vp.catalog}.${vp.schema}.${vp.volume} or an admin may change its files.`);
   return { virtual, relative: vp.relative, absolute: safeJoin(loc.directory, vp.relative), directory: loc.directory };
 }
 

@@ -10,8 +10,41 @@ export function ucError(code: ErrorCode, message: string): AppError {
   ]);
 }
 
+/** The object-specific code Unity Catalog answers for a missing object of these kinds. */
+const SPECIFIC_NOT_FOUND: Record<string, ErrorCode> = {
+  Catalog: 'CATALOG_DOES_NOT_EXIST',
+  Schema: 'SCHEMA_DOES_NOT_EXIST',
+  Table: 'TABLE_DOES_NOT_EXIST',
+};
+
+/**
+ * A missing catalog object. Inside Weir it is a plain RESOURCE_DOES_NOT_EXIST (other domains test for that code);
+ * the UC routes answer with `ucCode`, the object-specific code Databricks sends.
+ */
+export class UcNotFoundError extends AppError {
+  readonly ucCode: ErrorCode;
+  constructor(kind: string, name: string) {
+    super('RESOURCE_DOES_NOT_EXIST', `${kind} '${name}' does not exist.`, [
+      { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'RESOURCE_DOES_NOT_EXIST', domain: 'unity-catalog.databricks.com', metadata: {} },
+    ]);
+    this.ucCode = SPECIFIC_NOT_FOUND[kind] ?? 'RESOURCE_DOES_NOT_EXIST';
+  }
+}
+
 /** Missing object, in UC's words. */
-export const ucNotFound = (kind: string, name: string): AppError => ucError('RESOURCE_DOES_NOT_EXIST', `${kind} '${name}' does not exist.`);
+export const ucNotFound = (kind: string, name: string): AppError => new UcNotFoundError(kind, name);
+
+/** Wraps a UC route handler so a missing catalog, schema or table answers with its object-specific error code. */
+export function withUcErrorCodes<A extends unknown[]>(handler: (...args: A) => unknown): (...args: A) => Promise<unknown> {
+  return async (...args: A) => {
+    try {
+      return await handler(...args);
+    } catch (err) {
+      if (err instanceof UcNotFoundError && err.ucCode !== err.code) throw ucError(err.ucCode, err.message);
+      throw err;
+    }
+  };
+}
 /** Name clash, in UC's words. */
 export const ucExists = (kind: string, name: string): AppError => ucError('RESOURCE_ALREADY_EXISTS', `${kind} '${name}' already exists.`);
 /** Bad argument, in UC's words. */

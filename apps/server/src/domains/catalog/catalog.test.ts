@@ -61,7 +61,7 @@ describe.each(testBackends)('Unity Catalog catalogs, schemas, volumes and functi
     const renamed = await s.call('PATCH', `${UC}/catalogs/cat_a`, { new_name: 'cat_b' });
     expect(renamed.body.name).toBe('cat_b');
     expect(renamed.body.id).toBe(created.body.id);
-    expectUcError(await s.call('GET', `${UC}/catalogs/cat_a`), 404, 'RESOURCE_DOES_NOT_EXIST');
+    expectUcError(await s.call('GET', `${UC}/catalogs/cat_a`), 404, 'CATALOG_DOES_NOT_EXIST');
     expect((await s.call('DELETE', `${UC}/catalogs/cat_b`)).status).toBe(200);
   });
 
@@ -75,7 +75,8 @@ describe.each(testBackends)('Unity Catalog catalogs, schemas, volumes and functi
     expect((await s.call('POST', `${UC}/catalogs`, { name: 'ok-name_1@x' })).status).toBe(200);
     expectUcError(await s.call('POST', `${UC}/catalogs`, {}), 400, 'INVALID_PARAMETER_VALUE');
     const list = await s.call('GET', `${UC}/catalogs`);
-    expect(list.body.catalogs.map((c: { name: string }) => c.name)).toEqual(['dup', 'main', 'ok-name_1@x']);
+    // `system` (audit and lineage tables) is there from the start, as in Databricks
+    expect(list.body.catalogs.map((c: { name: string }) => c.name)).toEqual(['dup', 'main', 'ok-name_1@x', 'system']);
     await s.call('DELETE', `${UC}/catalogs/dup`);
     await s.call('DELETE', `${UC}/catalogs/ok-name_1@x`);
   });
@@ -107,7 +108,7 @@ describe.each(testBackends)('Unity Catalog catalogs, schemas, volumes and functi
     const after = await s.call('GET', `${UC}/schemas`, { catalog_name: 'paged', page_token: 's20' });
     expect(after.body.schemas.map((x: { name: string }) => x.name)).toEqual(['s21', 's22', 's23', 's24']);
     expectUcError(await s.call('GET', `${UC}/schemas`, { catalog_name: 'paged', max_results: -1 }), 400, 'INVALID_PARAMETER_VALUE');
-    expectUcError(await s.call('GET', `${UC}/schemas`, { catalog_name: 'nope' }), 404, 'RESOURCE_DOES_NOT_EXIST');
+    expectUcError(await s.call('GET', `${UC}/schemas`, { catalog_name: 'nope' }), 404, 'CATALOG_DOES_NOT_EXIST');
     expect((await s.call('DELETE', `${UC}/catalogs/paged`, { force: true })).status).toBe(200);
   });
 
@@ -122,8 +123,9 @@ describe.each(testBackends)('Unity Catalog catalogs, schemas, volumes and functi
     expectUcError(await s.call('DELETE', `${UC}/catalogs/cascade`), 400, 'INVALID_PARAMETER_VALUE');
     expect((await s.call('GET', `${UC}/volumes/cascade.inner.files`)).status).toBe(200);
     expect((await s.call('DELETE', `${UC}/catalogs/cascade`, { force: true })).status).toBe(200);
-    expectUcError(await s.call('GET', `${UC}/catalogs/cascade`), 404, 'RESOURCE_DOES_NOT_EXIST');
-    expectUcError(await s.call('GET', `${UC}/schemas/cascade.inner`), 404, 'RESOURCE_DOES_NOT_EXIST');
+    expectUcError(await s.call('GET', `${UC}/catalogs/cascade`), 404, 'CATALOG_DOES_NOT_EXIST');
+    // its catalog went with it, which is what the answer names
+    expectUcError(await s.call('GET', `${UC}/schemas/cascade.inner`), 404, 'CATALOG_DOES_NOT_EXIST');
     expect(fs.existsSync(dir)).toBe(false);
     // a catalog holding only its empty default schema goes without force
     await s.call('POST', `${UC}/catalogs`, { name: 'emptyish' });
@@ -137,7 +139,7 @@ describe.each(testBackends)('Unity Catalog catalogs, schemas, volumes and functi
     expectUcError(await s.call('POST', `${UC}/schemas`, { name: 'before', catalog_name: 'ren' }), 400, 'RESOURCE_ALREADY_EXISTS');
     const b = await s.call('PATCH', `${UC}/schemas/ren.before`, { new_name: 'after' });
     expect(b.body).toMatchObject({ name: 'after', full_name: 'ren.after', schema_id: a.body.schema_id, comment: 'c' });
-    expectUcError(await s.call('GET', `${UC}/schemas/ren.before`), 404, 'RESOURCE_DOES_NOT_EXIST');
+    expectUcError(await s.call('GET', `${UC}/schemas/ren.before`), 404, 'SCHEMA_DOES_NOT_EXIST');
     expectUcError(await s.call('GET', `${UC}/schemas/ren`), 400, 'INVALID_PARAMETER_VALUE');
     expectUcError(await s.call('GET', `${UC}/schemas/a.b.c`), 400, 'INVALID_PARAMETER_VALUE');
   });
@@ -254,6 +256,9 @@ describe.each(testBackends)('Unity Catalog catalogs, schemas, volumes and functi
   });
 
   it('records the owner and lets only owners and admins change or delete', async () => {
+    // Creating a catalog needs CREATE CATALOG on the metastore (admins hold it).
+    expectUcError(await s.call('POST', `${UC}/catalogs`, { name: 'analyst_cat' }, userToken), 403, 'PERMISSION_DENIED');
+    await s.call('PATCH', `${UC}/permissions/metastore/metastore`, { changes: [{ principal: 'analyst@example.com', add: ['CREATE_CATALOG'] }] });
     const mine = await s.call('POST', `${UC}/catalogs`, { name: 'analyst_cat' }, userToken);
     expect(mine.body.owner).toBe('analyst@example.com');
     expect((await s.call('POST', `${UC}/schemas`, { name: 'work', catalog_name: 'analyst_cat' }, userToken)).body.owner).toBe('analyst@example.com');

@@ -1,7 +1,18 @@
 export { filesRoutes } from './catalog.files.ts';
 export { auditedColumns, catalogMigrations } from './catalog.migrations.ts';
-export { pageLimit, splitFullName, toPage, ucError, ucExists, ucInvalid, ucNotFound, validateName } from './catalog.names.ts';
-export { catalogRoutes, UC_PREFIX } from './catalog.routes.ts';
+export {
+  pageLimit,
+  splitFullName,
+  toPage,
+  UcNotFoundError,
+  ucError,
+  ucExists,
+  ucInvalid,
+  ucNotFound,
+  validateName,
+  withUcErrorCodes,
+} from './catalog.names.ts';
+export { catalogRoutes, filteredListing, UC_PREFIX } from './catalog.routes.ts';
 export {
   type CatalogService,
   createCatalogService,

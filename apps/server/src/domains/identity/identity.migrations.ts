@@ -44,4 +44,21 @@ export const identityMigrations: Migration[] = [
       await db.schema.createIndex('object_permissions_principal').on('object_permissions').columns(['principal_id', 'object_type']).execute();
     },
   },
+  {
+    // SCIM attributes, who created a token (admins mint tokens for service principals), and a change counter that
+    // lets every replica notice another replica's identity writes.
+    id: '0002_identity_scim',
+    async up(db) {
+      await db.schema.alterTable('principals').addColumn('external_id', 'varchar(256)').execute();
+      await db.schema.alterTable('principals').addColumn('attributes', 'text').execute();
+      await db.schema.alterTable('tokens').addColumn('created_by_id', 'integer').execute();
+      await db.schema.createIndex('group_members_member').on('group_members').columns(['member_id', 'group_id']).execute();
+      await db.schema
+        .createTable('identity_state')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('epoch', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.insertInto('identity_state').values({ id: 1, epoch: 0 }).execute();
+    },
+  },
 ];

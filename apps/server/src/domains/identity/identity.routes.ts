@@ -2,7 +2,8 @@ import { identity } from '@weir/contracts';
 import { z } from 'zod';
 import { AppError } from '../../platform/errors.ts';
 import { defineRoute, type RouteSpec } from '../../platform/http.ts';
-import { type IdentityService, levelAtLeast } from './identity.service.ts';
+import type { PrincipalKind } from './identity.scim.ts';
+import { type IdentityService, levelAtLeast, type ScimResource } from './identity.service.ts';
 
 /** A kind of workspace object that carries Databricks permission levels. */
 export interface PermissionObjectType {
@@ -13,6 +14,189 @@ export interface PermissionObjectType {
 }
 
 const SCIM_LIST = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
+const SCIM_BASE = '/api/2.0/preview/scim/v2';
+
+/** The three SCIM resource collections and the body each takes. */
+const SCIM_COLLECTIONS: { segment: string; kind: PrincipalKind; label: string; body: z.ZodObject }[] = [
+  { segment: 'Users', kind: 'user', label: 'user', body: identity.CreateScimUser },
+  { segment: 'Groups', kind: 'group', label: 'group', body: identity.ScimGroupBody },
+  { segment: 'ServicePrincipals', kind: 'service_principal', label: 'service principal', body: identity.ScimServicePrincipalBody },
+];
+
+/** Keeps only the requested top-level attributes (`attributes`) or drops some (`excludedAttributes`); id and schemas stay. */
+function project(resource: ScimResource, attributes: string | undefined, excluded: string | undefined): ScimResource {
+  const names = (list: string | undefined) =>
+    new Set(
+      (list ?? '')
+        .split(',')
+        .map((a) => (a.trim().split('.')[0] ?? '').toLowerCase())
+        .filter(Boolean),
+    );
+  const keep = names(attributes);
+  const drop = names(excluded);
+  if (keep.size === 0 && drop.size === 0) return resource;
+  const out: ScimResource = { schemas: resource.schemas, id: resource.id };
+  for (const [key, value] of Object.entries(resource)) {
+    const k = key.toLowerCase();
+    if (keep.size > 0 && !keep.has(k)) continue;
+    if (drop.has(k)) continue;
+    out[key] = value;
+  }
+  return out;
+}
+
+/** SCIM Users, Groups and ServicePrincipals (admins), and Me (anyone signed in). */
+function scimRoutes(identitySvc: IdentityService): RouteSpec[] {
+  const IdParam = z.object({ id: z.string().min(1).max(64) });
+  const routes: RouteSpec[] = [];
+  for (const c of SCIM_COLLECTIONS) {
+    const collection = `${SCIM_BASE}/${c.segment}`;
+    const item = `${collection}/:id`;
+    routes.push(
+      defineRoute({
+        method: 'POST',
+        paths: [collection],
+        summary: `Create a ${c.label} (admins)`,
+        tag: 'scim',
+        auth: 'admin',
+        errorFormat: 'scim',
+        input: c.body,
+        async handler(input, { reply }) {
+          const created = await identitySvc.createPrincipal(c.kind, input as never);
+          return reply.code(201).type('application/scim+json').send(JSON.stringify(created));
+        },
+      }) as unknown as RouteSpec,
+      defineRoute({
+        method: 'GET',
+        paths: [collection],
+        summary: `List ${c.label}s with a SCIM filter and paging (admins)`,
+        tag: 'scim',
+        auth: 'admin',
+        errorFormat: 'scim',
+        input: identity.ScimListQuery,
+        async handler(input) {
+          const startIndex = input.startIndex ?? 1;
+          const { total, resources } = await identitySvc.listPrincipals(c.kind, {
+            filter: input.filter,
+            startIndex,
+            count: input.count ?? 10_000,
+            sortBy: input.sortBy,
+            descending: input.sortOrder === 'descending',
+          });
+          return {
+            schemas: [SCIM_LIST],
+            totalResults: total,
+            startIndex,
+            itemsPerPage: resources.length,
+            Resources: resources.map((r) => project(r, input.attributes, input.excludedAttributes)),
+          };
+        },
+      }) as unknown as RouteSpec,
+      defineRoute({
+        method: 'GET',
+        paths: [item],
+        summary: `Get a ${c.label} (admins)`,
+        tag: 'scim',
+        auth: 'admin',
+        errorFormat: 'scim',
+        input: IdParam.extend({ attributes: z.string().max(1000).optional(), excludedAttributes: z.string().max(1000).optional() }),
+        handler: async (input) => project(await identitySvc.getPrincipal(c.kind, input.id), input.attributes, input.excludedAttributes),
+      }) as unknown as RouteSpec,
+      defineRoute({
+        method: 'PATCH',
+        paths: [item],
+        summary: `Update a ${c.label} with a SCIM PatchOp (admins)`,
+        tag: 'scim',
+        auth: 'admin',
+        errorFormat: 'scim',
+        input: identity.ScimPatch.extend(IdParam.shape),
+        handler: (input) => identitySvc.patchPrincipal(c.kind, input.id, input.Operations),
+      }) as unknown as RouteSpec,
+      defineRoute({
+        method: 'PUT',
+        paths: [item],
+        summary: `Replace a ${c.label} (admins)`,
+        tag: 'scim',
+        auth: 'admin',
+        errorFormat: 'scim',
+        input: c.body.extend(IdParam.shape),
+        handler: (input) => identitySvc.replacePrincipal(c.kind, String(input.id), input as never),
+      }) as unknown as RouteSpec,
+      defineRoute({
+        method: 'DELETE',
+        paths: [item],
+        summary: `Delete a ${c.label} with its tokens and memberships (admins)`,
+        tag: 'scim',
+        auth: 'admin',
+        errorFormat: 'scim',
+        input: IdParam,
+        async handler(input, { reply }) {
+          await identitySvc.deletePrincipal(c.kind, input.id);
+          return reply.code(204).send();
+        },
+      }) as unknown as RouteSpec,
+    );
+  }
+  routes.push(
+    defineRoute({
+      method: 'GET',
+      paths: [`${SCIM_BASE}/Me`],
+      summary: 'The calling user or service principal',
+      tag: 'scim',
+      auth: 'authenticated',
+      errorFormat: 'scim',
+      input: z.object({}),
+      handler: (_input, { principal }) => identitySvc.me(principal),
+    }) as unknown as RouteSpec,
+  );
+  return routes;
+}
+
+/** Databricks token management: admins mint tokens for service principals and see or revoke every token. */
+function tokenManagementRoutes(identitySvc: IdentityService): RouteSpec[] {
+  const TokenId = z.object({ token_id: z.string().min(1).max(128) });
+  return [
+    defineRoute({
+      method: 'POST',
+      paths: ['/api/2.0/token-management/on-behalf-of/tokens'],
+      summary: 'Create a token for a service principal (admins)',
+      tag: 'tokens',
+      auth: 'admin',
+      input: identity.CreateOboToken,
+      handler: (input, { principal }) => identitySvc.createOboToken(principal, input),
+    }) as unknown as RouteSpec,
+    defineRoute({
+      method: 'GET',
+      paths: ['/api/2.0/token-management/tokens'],
+      summary: 'List every token, optionally by creator (admins)',
+      tag: 'tokens',
+      auth: 'admin',
+      input: identity.ListManagedTokens,
+      handler: async (input) => ({ token_infos: await identitySvc.listAllTokens(input) }),
+    }) as unknown as RouteSpec,
+    defineRoute({
+      method: 'GET',
+      paths: ['/api/2.0/token-management/tokens/:token_id'],
+      summary: 'Get a token by id (admins)',
+      tag: 'tokens',
+      auth: 'admin',
+      input: TokenId,
+      handler: async (input) => ({ token_info: await identitySvc.getManagedToken(input.token_id) }),
+    }) as unknown as RouteSpec,
+    defineRoute({
+      method: 'DELETE',
+      paths: ['/api/2.0/token-management/tokens/:token_id'],
+      summary: 'Revoke any token (admins)',
+      tag: 'tokens',
+      auth: 'admin',
+      input: TokenId,
+      async handler(input, { principal }) {
+        await identitySvc.deleteToken(principal, input.token_id);
+        return {};
+      },
+    }) as unknown as RouteSpec,
+  ];
+}
 
 /** Token, SCIM user and workspace-permission routes. */
 export function identityRoutes(identitySvc: IdentityService, objectTypes: Record<string, PermissionObjectType>): RouteSpec[] {
@@ -106,76 +290,8 @@ export function identityRoutes(identitySvc: IdentityService, objectTypes: Record
         return {};
       },
     }),
-    defineRoute({
-      method: 'POST',
-      paths: ['/api/2.0/preview/scim/v2/Users'],
-      summary: 'Create a user (admins)',
-      tag: 'scim',
-      auth: 'admin',
-      errorFormat: 'scim',
-      input: identity.CreateScimUser,
-      async handler(input, { reply }) {
-        const user = await identitySvc.createUser(input);
-        return reply.code(201).type('application/scim+json').send(JSON.stringify(user));
-      },
-    }),
-    defineRoute({
-      method: 'GET',
-      paths: ['/api/2.0/preview/scim/v2/Users'],
-      summary: 'List users (admins)',
-      tag: 'scim',
-      auth: 'admin',
-      errorFormat: 'scim',
-      input: z.object({
-        filter: z.string().max(1000).optional(),
-        startIndex: z.coerce.number().int().min(1).optional(),
-        count: z.coerce.number().int().min(0).max(10000).optional(),
-      }),
-      async handler(input) {
-        let userName: string | undefined;
-        if (input.filter) {
-          const m = /^\s*userName\s+eq\s+"([^"]*)"\s*$/i.exec(input.filter);
-          if (!m) throw new AppError('INVALID_PARAMETER_VALUE', `Unsupported filter: ${input.filter}. Use userName eq "name".`);
-          userName = m[1];
-        }
-        const startIndex = input.startIndex ?? 1;
-        const { total, users } = await identitySvc.listUsers({ userName, startIndex, count: input.count ?? 10000 });
-        return { schemas: [SCIM_LIST], totalResults: total, startIndex, itemsPerPage: users.length, Resources: users };
-      },
-    }),
-    defineRoute({
-      method: 'GET',
-      paths: ['/api/2.0/preview/scim/v2/Users/:id'],
-      summary: 'Get a user (admins)',
-      tag: 'scim',
-      auth: 'admin',
-      errorFormat: 'scim',
-      input: z.object({ id: z.string().min(1) }),
-      handler: (input) => identitySvc.getUser(input.id),
-    }),
-    defineRoute({
-      method: 'DELETE',
-      paths: ['/api/2.0/preview/scim/v2/Users/:id'],
-      summary: 'Delete a user (admins)',
-      tag: 'scim',
-      auth: 'admin',
-      errorFormat: 'scim',
-      input: z.object({ id: z.string().min(1) }),
-      async handler(input, { reply }) {
-        await identitySvc.deleteUser(input.id);
-        return reply.code(204).send();
-      },
-    }),
-    defineRoute({
-      method: 'GET',
-      paths: ['/api/2.0/preview/scim/v2/Me'],
-      summary: 'The calling user',
-      tag: 'scim',
-      auth: 'authenticated',
-      errorFormat: 'scim',
-      input: z.object({}),
-      handler: (_input, { principal }) => identitySvc.getUser(String(principal.id)),
-    }),
+    ...scimRoutes(identitySvc),
+    ...tokenManagementRoutes(identitySvc),
     defineRoute({
       method: 'GET',
       paths: [permissionPath],

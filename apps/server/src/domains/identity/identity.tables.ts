@@ -10,6 +10,9 @@ export interface PrincipalsTable {
   application_id: string | null;
   active: number;
   created_at: number;
+  external_id: string | null;
+  /** JSON of the SCIM attributes Weir keeps but does not act on: emails, name, entitlements, roles. */
+  attributes: string | null;
 }
 
 /** Group membership (groups may contain groups). */
@@ -26,6 +29,8 @@ export interface TokensTable {
   comment: string | null;
   created_at: number;
   expires_at: number;
+  /** Who minted it (an admin, for tokens made on behalf of a service principal); null means the owner. */
+  created_by_id: number | null;
 }
 
 /** Databricks-style permission levels on workspace objects (experiments, endpoints, ...). */
@@ -36,10 +41,17 @@ export interface ObjectPermissionsTable {
   level: string;
 }
 
+/** One row (id 1) whose epoch grows with every identity write, so each replica can tell its caches are stale. */
+export interface IdentityStateTable {
+  id: number;
+  epoch: number;
+}
+
 /** The identity domain's tables. */
 export interface IdentityTables {
   principals: PrincipalsTable;
   group_members: GroupMembersTable;
   tokens: TokensTable;
   object_permissions: ObjectPermissionsTable;
+  identity_state: IdentityStateTable;
 }

@@ -77,7 +77,7 @@ describe.each(testBackends)('identity and experiment permissions on $name', (bac
     expect(list.body.totalResults).toBe(1);
     expect(list.body.Resources[0].id).toBe(u.id);
     const dup = await s.call('POST', '/api/2.0/preview/scim/v2/Users', { userName: 'scim-user@example.com' });
-    expect(dup.status).toBe(400);
+    expect(dup.status).toBe(409);
     const userToken = await tokenFor('scim-user@example.com', 'correct horse battery');
     const denied = await s.call('POST', '/api/2.0/preview/scim/v2/Users', { userName: 'x' }, userToken);
     expect(denied.status).toBe(403);

@@ -746,7 +746,8 @@ export function createRegistryService(deps: {
       };
       await db.updateTable('model_versions').set(patch).where('model_id', '=', model.model_id).where('version', '=', version.version).execute();
       const row = { ...version, ...patch };
-      events.emit('registry.model_version.created', {
+      // Awaited so subscribers' records (lineage run → version) are durable before registration answers.
+      await events.publish('registry.model_version.created', {
         catalog: model.catalog_name,
         schema: model.schema_name,
         model: model.name,

@@ -62,6 +62,19 @@ function batchQuery(rows: PayloadRow[]): string {
     FROM (VALUES ${values}) AS t(c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10)`;
 }
 
+/**
+ * Micro-batch settings from the environment: WEIR_INFERENCE_FLUSH_SECONDS (default 10) and WEIR_INFERENCE_FLUSH_ROWS
+ * (default 1,000). A crash loses at most the rows not yet written, so these bound what a crash can lose.
+ */
+export function captureSettingsFromEnv(env: NodeJS.ProcessEnv): { flushEveryMs?: number; maxRows?: number } {
+  const seconds = Number(env.WEIR_INFERENCE_FLUSH_SECONDS);
+  const rows = Number(env.WEIR_INFERENCE_FLUSH_ROWS);
+  return {
+    ...(Number.isFinite(seconds) && seconds > 0 ? { flushEveryMs: Math.min(seconds, 86_400) * 1000 } : {}),
+    ...(Number.isInteger(rows) && rows > 0 ? { maxRows: Math.min(rows, 1_000_000) } : {}),
+  };
+}
+
 /** Creates the capture: a batch is written every `flushEveryMs` (default 10 s) or as soon as `maxRows` (default 1,000) wait. */
 export function createInferenceCapture(deps: {
   tables: PayloadTables;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { AppError } from '../../platform/errors.ts';
 import type { ModelFacts } from '../registry/index.ts';
+import { startPythonWorker } from './serving.python-worker.ts';
 import {
   type ColumnSpec,
   columnSignature,
@@ -28,13 +29,24 @@ function ort(): typeof Ort {
 export interface LoadedModel {
   /** The session cache key: the model file's absolute path (version directories never change once registered). */
   key: string;
-  predict(request: ScoringRequest): Promise<unknown>;
+  /** What runs the model: onnxruntime in this process, or a Python worker process. */
+  engine: 'onnxruntime' | 'python';
+  /** Scores a decoded request; `raw` is the body as it came, which a Python worker is handed unchanged. */
+  predict(request: ScoringRequest, raw?: RawScoringBody): Promise<unknown>;
+}
+
+/** A scoring body as the client sent it. */
+export interface RawScoringBody {
+  text: string;
+  csv: boolean;
 }
 
 /** Shared onnxruntime sessions: one per model file however many endpoints serve it, unloaded when the last one lets go. */
 export interface ModelRuntime {
   /** Loads (or reuses) the session of a version and warms it with its input example; throws with a reason on failure. */
   acquire(dir: string, facts: ModelFacts): Promise<LoadedModel>;
+  /** Why a version cannot be served by this runtime, or null when it can (checked at config time). */
+  unservableReason(facts: ModelFacts | null): string | null;
   /** Gives back one reference taken by `acquire`. */
   release(key: string): void;
   /** How many sessions are loaded now. */
@@ -156,9 +168,27 @@ async function inputExample(dir: string, facts: ModelFacts): Promise<ScoringRequ
   return parseJsonScoringBody(JSON.stringify(Array.isArray(parsed) ? { inputs: parsed } : { inputs: parsed }));
 }
 
-/** Creates the process-wide runtime. */
-export function createModelRuntime(): ModelRuntime {
-  const sessions = new Map<string, { loading: Promise<LoadedModel>; refs: number; session?: Ort.InferenceSession }>();
+/** Creates the process-wide runtime; with `python` (a Python that has `mlflow`), versions without an onnx flavor are served by a worker. */
+export function createModelRuntime(options: { python?: string | undefined; log?: (line: string) => void } = {}): ModelRuntime {
+  const sessions = new Map<string, { loading: Promise<LoadedModel>; refs: number; session?: Ort.InferenceSession; stop?: () => void }>();
+  const python = options.python || undefined;
+
+  async function loadPython(key: string, dir: string, facts: ModelFacts): Promise<LoadedModel> {
+    const worker = await startPythonWorker(python as string, dir, (line) => options.log?.(`python worker ${dir}: ${line}`));
+    const entry = sessions.get(key);
+    if (entry) entry.stop = () => worker.stop();
+    else worker.stop();
+    const columns = columnSignature(facts.signature?.inputs);
+    return {
+      key,
+      engine: 'python',
+      predict(request, raw) {
+        // Weir checks the columns itself so a bad request is refused in the same words whatever runs the model.
+        if (columns && request.input.kind !== 'tensor') enforceColumns(request.input, columns);
+        return worker.predict(request, raw);
+      },
+    };
+  }
 
   async function load(key: string, dir: string, facts: ModelFacts): Promise<LoadedModel> {
     const session = await (await loadOrt()).InferenceSession.create(key);
@@ -168,6 +198,7 @@ export function createModelRuntime(): ModelRuntime {
     const outputNames = session.outputNames.filter((_, i) => session.outputMetadata[i]?.isTensor !== false);
     const model: LoadedModel = {
       key,
+      engine: 'onnxruntime',
       async predict(request) {
         const feeds = buildFeeds(session, columns, request.input);
         let out: Ort.InferenceSession.OnnxValueMapType;
@@ -196,8 +227,43 @@ export function createModelRuntime(): ModelRuntime {
     return model;
   }
 
+  function unservableReason(facts: ModelFacts | null): string | null {
+    if (!facts) return 'it has no MLmodel facts.';
+    if (facts.flavors.includes('onnx')) return null;
+    if (!facts.flavors.includes('python_function')) {
+      return `${facts.notServableReason ?? 'it has no onnx flavor.'} It has no python_function flavor either, so no Python worker can serve it.`;
+    }
+    if (!python) {
+      return `${facts.notServableReason ?? 'it has no onnx flavor.'} Versions without an onnx flavor are served by a Python worker; start the server with --python /path/to/python (a Python with mlflow and the model's requirements) to serve it.`;
+    }
+    return null;
+  }
+
   return {
+    unservableReason,
     async acquire(dir, facts) {
+      if (!facts.flavors.includes('onnx')) {
+        const reason = unservableReason(facts);
+        if (reason) throw new Error(reason);
+        const key = `python:${path.resolve(dir)}`;
+        let entry = sessions.get(key);
+        if (!entry) {
+          const created: { loading: Promise<LoadedModel>; refs: number; stop?: () => void } = { loading: Promise.resolve(null as never), refs: 0 };
+          sessions.set(key, created);
+          created.loading = loadPython(key, dir, facts);
+          created.loading.catch(() => {
+            if (sessions.get(key) === created) sessions.delete(key);
+          });
+          entry = created;
+        }
+        entry.refs++;
+        try {
+          return await entry.loading;
+        } catch (err) {
+          entry.refs--;
+          throw err;
+        }
+      }
       const onnx = facts.flavorConfig.onnx as { data?: unknown } | undefined;
       const file = typeof onnx?.data === 'string' ? onnx.data : 'model.onnx';
       const key = path.resolve(dir, file);
@@ -229,6 +295,7 @@ export function createModelRuntime(): ModelRuntime {
       if (entry.refs <= 0) {
         sessions.delete(key);
         void entry.session?.release();
+        entry.stop?.();
       }
     },
     size: () => sessions.size,

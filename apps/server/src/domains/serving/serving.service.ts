@@ -26,7 +26,22 @@ const ENDPOINT_LEVEL: Record<'CAN_VIEW' | 'CAN_QUERY' | 'CAN_MANAGE', Permission
   CAN_MANAGE: 'CAN_MANAGE',
 };
 const RANK: Record<PermissionLevel, number> = { CAN_READ: 1, CAN_EDIT: 2, CAN_MANAGE: 3 };
-const DISPLAY_LEVEL: Record<PermissionLevel, string> = { CAN_READ: 'CAN_VIEW', CAN_EDIT: 'CAN_QUERY', CAN_MANAGE: 'CAN_MANAGE' };
+const DISPLAY_LEVEL: Record<PermissionLevel, keyof typeof ENDPOINT_LEVEL> = { CAN_READ: 'CAN_VIEW', CAN_EDIT: 'CAN_QUERY', CAN_MANAGE: 'CAN_MANAGE' };
+
+/** The levels `/api/2.0/permissions/serving-endpoints/{id}/permissionLevels` lists. */
+const ENDPOINT_LEVEL_DESCRIPTIONS: { permission_level: keyof typeof ENDPOINT_LEVEL; description: string }[] = [
+  { permission_level: 'CAN_VIEW', description: 'Can view the endpoint, its config and its state' },
+  { permission_level: 'CAN_QUERY', description: 'Can view and query the endpoint' },
+  { permission_level: 'CAN_MANAGE', description: 'Can view, query, update, delete and manage permissions of the endpoint' },
+];
+
+/** One entry of a permissions request, before its level is checked. */
+export interface EndpointAclEntryInput {
+  user_name?: string | undefined;
+  group_name?: string | undefined;
+  service_principal_name?: string | undefined;
+  permission_level: string;
+}
 
 /** What serving needs from the registry: a version's files and facts by version or alias, and the caller's read check. */
 export interface ServedModelSource {
@@ -44,6 +59,9 @@ export interface EndpointAccess {
   readableObjectIds(principal: Principal, objectType: string): Promise<Set<string> | null>;
   setObjectAcl(objectType: string, objectId: string, entries: { principalId: number; level: PermissionLevel }[], replace: boolean): Promise<void>;
   dropObjectAcl(objectType: string, objectId: string): Promise<void>;
+  objectAcl(objectType: string, objectId: string): Promise<{ principalId: number; level: PermissionLevel }[]>;
+  principalNames(ids: number[]): Promise<Map<number, { name: string; kind: string }>>;
+  principalIdByName(kind: 'user' | 'service_principal' | 'group', name: string): Promise<number>;
 }
 
 /** A served entity as stored: always named, and pointing at a version or an alias. */
@@ -95,6 +113,8 @@ interface EndpointState {
   reasons: Map<string, string>;
   /** Updates of one endpoint run one after another. */
   chain: Promise<void>;
+  /** The re-apply an alias move started; requests wait for it so none is answered by the version the alias left. */
+  aliasSwitch: Promise<void> | null;
   deleted: boolean;
 }
 
@@ -103,6 +123,8 @@ interface CaptureContext {
   requestId: string;
   clientRequestId: string | null;
   body: string;
+  /** True for a `text/csv` body (a Python worker is handed the body as it came). */
+  csv?: boolean | undefined;
   owner: { id: number; userName: string };
 }
 
@@ -110,6 +132,11 @@ interface CaptureContext {
 export interface ScoringResult {
   servedEntity: string;
   predictions: unknown;
+}
+
+/** An endpoint the caller may query, as `authorizeQuery` answers it; only `queryAuthorized` looks inside. */
+export interface QueryableEndpoint {
+  readonly __queryable: unique symbol;
 }
 
 /** The serving service: endpoints, their configs and state, and scoring. */
@@ -138,16 +165,66 @@ export function createServingService(deps: {
   function stateOf(row: Row): EndpointState {
     let st = states.get(row.name);
     if (!st || st.id !== row.id) {
-      st = { id: row.id, name: row.name, current: null, updating: false, updateFailed: false, reasons: new Map(), chain: Promise.resolve(), deleted: false };
+      st = {
+        id: row.id,
+        name: row.name,
+        current: null,
+        updating: false,
+        updateFailed: false,
+        reasons: new Map(),
+        chain: Promise.resolve(),
+        aliasSwitch: null,
+        deleted: false,
+      };
       states.set(row.name, st);
     }
     return st;
+  }
+
+  // Scoring looks its endpoint up on every request; the row is reused for a second so the hot path does not prepare and
+  // run a query each time. A delete on this server drops it at once; one on another replica is seen within the second.
+  const queryRows = new Map<string, { row: Row; until: number }>();
+  const QUERY_ROW_TTL_MS = 1000;
+  async function queryRowByName(name: string): Promise<Row> {
+    const cached = queryRows.get(name);
+    const t = Date.now();
+    if (cached && cached.until > t) return cached.row;
+    const row = await rowByName(name);
+    if (queryRows.size > 10_000) queryRows.clear();
+    queryRows.set(name, { row, until: t + QUERY_ROW_TTL_MS });
+    return row;
   }
 
   async function rowByName(name: string): Promise<Row> {
     const row = await db.selectFrom('serving_endpoints').selectAll().where('name', '=', name).executeTakeFirst();
     if (!row) throw notFound(`Endpoint with name '${name}' does not exist.`);
     return row;
+  }
+
+  async function rowById(id: string): Promise<Row> {
+    const row = await db.selectFrom('serving_endpoints').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw notFound(`Serving endpoint with id '${id.slice(0, 100)}' does not exist.`);
+    return row;
+  }
+
+  /** The Databricks permissions answer for an endpoint, in the endpoint's own level names. */
+  async function aclJson(id: string) {
+    const acl = await access.objectAcl(SERVING_ENDPOINT_OBJECT, id);
+    const names = await access.principalNames(acl.map((e) => e.principalId));
+    return {
+      object_id: `/serving-endpoints/${id}`,
+      object_type: 'serving-endpoint',
+      access_control_list: acl.map((e) => {
+        const p = names.get(e.principalId);
+        const who =
+          p?.kind === 'group'
+            ? { group_name: p.name }
+            : p?.kind === 'service_principal'
+              ? { service_principal_name: p.name }
+              : { user_name: p?.name ?? String(e.principalId) };
+        return { ...who, all_permissions: [{ permission_level: DISPLAY_LEVEL[e.level], inherited: false }] };
+      }),
+    };
   }
 
   async function requireLevel(principal: Principal, row: Row, need: keyof typeof ENDPOINT_LEVEL): Promise<PermissionLevel> {
@@ -232,12 +309,8 @@ export function createServingService(deps: {
 
   function refuseUnservable(name: string, v: { fullName: string; version: number; status: string; facts: ModelFacts | null }): void {
     if (v.status !== 'READY') throw invalidParameter(`Served entity '${name}': model version ${v.fullName}/${v.version} is ${v.status}, not READY.`);
-    if (!v.facts?.flavors.includes('onnx')) {
-      const why = v.facts?.notServableReason ?? 'it has no MLmodel facts.';
-      throw invalidParameter(
-        `Served entity '${name}': model version ${v.fullName}/${v.version} cannot be served: ${why} Weir serves models with an onnx flavor; a Python worker for other flavors is not available yet.`,
-      );
-    }
+    const why = runtime.unservableReason(v.facts);
+    if (why) throw invalidParameter(`Served entity '${name}': model version ${v.fullName}/${v.version} cannot be served: ${why}`);
   }
 
   /** Resolves, loads and warms every entity of a config; on failure releases what it loaded and says why per entity. */
@@ -320,6 +393,14 @@ export function createServingService(deps: {
       st.updateFailed = false;
       st.reasons = new Map();
       if (old) retire(old);
+      // Lineage (model version → endpoint → payload table) is recorded once traffic has moved to the new versions.
+      const payload = payloadTarget(config, { id: 0, userName: '' });
+      await events.publish('serving.endpoint.config_applied', {
+        endpointId: st.id,
+        endpoint: st.name,
+        servedVersions: generation.entities.map((e) => ({ model: e.fullName, version: e.version })),
+        ...(payload ? { payloadTable: `${payload.catalog}.${payload.schema}.${payload.table}` } : {}),
+      });
     };
     const next = st.chain.then(run, run).catch((err: unknown) => {
       st.updating = false;
@@ -411,6 +492,7 @@ export function createServingService(deps: {
 
   /** Routes one request by the traffic split of the generation serving now. */
   async function score(st: EndpointState, decode: () => ScoringRequest, capture?: CaptureContext): Promise<ScoringResult> {
+    if (st.aliasSwitch) await st.aliasSwitch;
     const gen = st.current;
     if (!gen) {
       metrics.start(st.name, '')(false);
@@ -427,7 +509,7 @@ export function createServingService(deps: {
     let response = '';
     let status = 200;
     try {
-      const predictions = await route.entity.model.predict(decode());
+      const predictions = await route.entity.model.predict(decode(), capture ? { text: capture.body, csv: capture.csv === true } : undefined);
       ok = true;
       if (capture) response = JSON.stringify({ predictions });
       return { servedEntity: route.entity.name, predictions };
@@ -461,14 +543,24 @@ export function createServingService(deps: {
     }
   }
 
-  // An alias move re-applies the active config of every endpoint that follows that alias.
-  events.on('registry.alias.moved', async (e) => {
+  // An alias move re-applies the active config of every endpoint that follows that alias. The switch is started before
+  // the registry answers the alias call (emit runs this synchronously), and requests wait for it, so every request that
+  // arrives after the alias move has returned is answered by the version the alias now names.
+  events.on('registry.alias.moved', (e) => {
     const full = `${e.catalog}.${e.schema}.${e.model}`;
+    const switches: Promise<void>[] = [];
     for (const st of states.values()) {
       const config = st.current?.config;
       if (!config || st.deleted) continue;
-      if (config.served_entities.some((x) => x.entity_alias === e.alias && x.entity_name === full)) await scheduleApply(st, config, false);
+      if (!config.served_entities.some((x) => x.entity_alias === e.alias && x.entity_name === full)) continue;
+      const applied = scheduleApply(st, config, false);
+      st.aliasSwitch = applied;
+      void applied.finally(() => {
+        if (st.aliasSwitch === applied) st.aliasSwitch = null;
+      });
+      switches.push(applied);
     }
+    return Promise.all(switches).then(() => {});
   });
 
   return {
@@ -554,6 +646,7 @@ export function createServingService(deps: {
       const row = await rowByName(name);
       await requireLevel(principal, row, 'CAN_MANAGE');
       await db.deleteFrom('serving_endpoints').where('id', '=', row.id).execute();
+      queryRows.delete(name);
       await access.dropObjectAcl(SERVING_ENDPOINT_OBJECT, row.id);
       metrics.drop(name);
       const st = states.get(name);
@@ -602,7 +695,10 @@ export function createServingService(deps: {
         (row.pending_config ?? '').includes(`"name":${JSON.stringify(entity)}`);
       if (!known) throw notFound(`Served entity '${entity}' does not exist in endpoint '${name}'.`);
       const lines = [];
-      if (live) lines.push(`Served entity '${entity}' serves ${live.fullName} version ${live.version} with onnxruntime (in process).`);
+      if (live) {
+        const how = live.model.engine === 'python' ? 'a Python worker (mlflow models serve)' : 'onnxruntime (in process)';
+        lines.push(`Served entity '${entity}' serves ${live.fullName} version ${live.version} with ${how}.`);
+      }
       const reason = st.reasons.get(entity);
       if (reason) lines.push(reason);
       if (!live && !reason) lines.push(`Served entity '${entity}' is loading.`);
@@ -614,11 +710,61 @@ export function createServingService(deps: {
       principal: Principal,
       name: string,
       decode: () => ScoringRequest,
-      request?: { requestId: string; clientRequestId: string | null; body: string },
+      request?: { requestId: string; clientRequestId: string | null; body: string; csv?: boolean },
     ): Promise<ScoringResult> {
-      const row = await rowByName(name);
-      await requireLevel(principal, row, 'CAN_QUERY');
+      return this.queryAuthorized(await this.authorizeQuery(principal, name), decode, request);
+    },
+
+    /** Scores on an endpoint whose query permission `authorizeQuery` already checked (one lookup per request, not two). */
+    async queryAuthorized(
+      endpoint: QueryableEndpoint,
+      decode: () => ScoringRequest,
+      request?: { requestId: string; clientRequestId: string | null; body: string; csv?: boolean },
+    ): Promise<ScoringResult> {
+      const { row } = endpoint as unknown as { row: Row };
       return score(stateOf(row), decode, request ? { ...request, owner: { id: row.creator_id, userName: row.creator } } : undefined);
+    },
+
+    /** The endpoint's access control list in its own level names (CAN_VIEW, CAN_QUERY, CAN_MANAGE); needs CAN_MANAGE. */
+    async getPermissions(principal: Principal, id: string) {
+      const row = await rowById(id);
+      await requireLevel(principal, row, 'CAN_MANAGE');
+      return aclJson(row.id);
+    },
+
+    /**
+     * Sets (`replace`: PUT) or adds to (PATCH) the endpoint's access control list. Only the endpoint's own level names are
+     * accepted; the generic CAN_READ / CAN_EDIT are refused so a grant never means something the caller did not write.
+     */
+    async setPermissions(principal: Principal, id: string, acl: EndpointAclEntryInput[], replace: boolean) {
+      const row = await rowById(id);
+      await requireLevel(principal, row, 'CAN_MANAGE');
+      const entries: { principalId: number; level: PermissionLevel }[] = [];
+      for (const ace of acl) {
+        const level = ENDPOINT_LEVEL[ace.permission_level as keyof typeof ENDPOINT_LEVEL];
+        if (!Object.hasOwn(ENDPOINT_LEVEL, ace.permission_level) || !level) {
+          throw invalidParameter(
+            `Permission level '${ace.permission_level.slice(0, 100)}' is not valid for serving endpoints; use one of CAN_VIEW, CAN_QUERY, CAN_MANAGE.`,
+          );
+        }
+        const who = [ace.user_name, ace.group_name, ace.service_principal_name].filter((x) => x !== undefined);
+        if (who.length !== 1) throw invalidParameter('Each access control entry needs exactly one of user_name, group_name or service_principal_name.');
+        const principalId = ace.user_name
+          ? await access.principalIdByName('user', ace.user_name)
+          : ace.group_name
+            ? await access.principalIdByName('group', ace.group_name)
+            : await access.principalIdByName('service_principal', ace.service_principal_name as string);
+        entries.push({ principalId, level });
+      }
+      await access.setObjectAcl(SERVING_ENDPOINT_OBJECT, row.id, entries, replace);
+      return aclJson(row.id);
+    },
+
+    /** The permission levels serving endpoints support (any caller who can see the endpoint). */
+    async permissionLevels(principal: Principal, id: string) {
+      const row = await rowById(id);
+      await requireLevel(principal, row, 'CAN_VIEW');
+      return { permission_levels: ENDPOINT_LEVEL_DESCRIPTIONS };
     },
 
     /** Per-endpoint series for `/metrics`. */
@@ -627,8 +773,10 @@ export function createServingService(deps: {
     },
 
     /** Checks that the endpoint exists and the caller may query it, before its body is read. */
-    async authorizeQuery(principal: Principal, name: string): Promise<void> {
-      await requireLevel(principal, await rowByName(name), 'CAN_QUERY');
+    async authorizeQuery(principal: Principal, name: string): Promise<QueryableEndpoint> {
+      const row = await queryRowByName(name);
+      await requireLevel(principal, row, 'CAN_QUERY');
+      return { row } as unknown as QueryableEndpoint;
     },
 
     /** True when an endpoint with this id exists (for the permissions API). */

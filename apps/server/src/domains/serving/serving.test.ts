@@ -222,7 +222,8 @@ describe.each(testBackends)('model serving on $name', (backend) => {
     const sk = uniq('sk');
     await registerVersion(sk, { MLmodel: SKLEARN_MLMODEL, 'model.pkl': Buffer.from('pickle') });
     const cases: [unknown, number, string][] = [
-      [{ served_entities: [{ entity_name: sk, entity_version: '1' }] }, 400, 'onnx'],
+      // No onnx flavor and no --python: refused at config time, saying how to serve it.
+      [{ served_entities: [{ entity_name: sk, entity_version: '1' }] }, 400, 'start the server with --python'],
       [{ served_entities: [{ entity_name: 'main.default.nope', entity_version: '1' }] }, 404, 'nope'],
       [{ served_entities: [{ entity_name: model, entity_version: '99' }] }, 404, '99'],
       [{ served_entities: [{ entity_name: model, entity_alias: 'missing' }] }, 404, 'missing'],
@@ -336,7 +337,7 @@ describe.each(testBackends)('model serving on $name', (backend) => {
     expect(Math.abs(((byEntity.blue ?? 0) / total) * 100 - 80)).toBeLessThanOrEqual(3);
   });
 
-  it('follows an alias when it moves', async () => {
+  it('follows an alias when it moves: every request after the alias call returns is answered by the new version', async () => {
     expect((await s.call('POST', `${API}/registered-models/alias`, { name: model, alias: 'champion', version: '1' })).status).toBe(200);
     const name = uniq('alias');
     expect((await s.call('POST', EP, { name, config: { served_entities: [{ entity_name: model, entity_alias: 'champion' }] } })).status).toBe(200);
@@ -344,16 +345,17 @@ describe.each(testBackends)('model serving on $name', (backend) => {
     expect(got.body.config.served_entities[0]).toEqual(expect.objectContaining({ entity_alias: 'champion', entity_version: '1' }));
     const body = { dataframe_records: [{ a: 1, b: 2, c: 3 }] };
     expect((await (await invoke(name, body)).json()).predictions).toEqual(expected(W1, B1, [[1, 2, 3]]));
-    expect((await s.call('POST', `${API}/registered-models/alias`, { name: model, alias: 'champion', version: '3' })).status).toBe(200);
-    const want = expected(W3, B3, [[1, 2, 3]]);
-    let seen: unknown;
-    for (let i = 0; i < 500; i++) {
-      seen = (await (await invoke(name, body)).json()).predictions;
-      if (JSON.stringify(seen) === JSON.stringify(want)) break;
-      await new Promise((r) => setTimeout(r, 10));
+    // No polling and no waiting: the first requests sent once the alias call has answered must see the new version.
+    for (const [version, w, b] of [
+      ['3', W3, B3],
+      ['2', W2, B2],
+      ['1', W1, B1],
+    ] as const) {
+      expect((await s.call('POST', `${API}/registered-models/alias`, { name: model, alias: 'champion', version })).status).toBe(200);
+      const answers = await Promise.all(Array.from({ length: 8 }, async () => (await (await invoke(name, body)).json()).predictions));
+      for (const a of answers) expect(a).toEqual(expected([...w], b, [[1, 2, 3]]));
+      expect((await s.call('GET', `${EP}/${name}`)).body.config.served_entities[0].entity_version).toBe(version);
     }
-    expect(seen).toEqual(want);
-    expect((await settle(name)).body.config.served_entities[0].entity_version).toBe('3');
   });
 
   it('keeps 50 concurrent clients answered through three config updates with zero failures', async () => {
@@ -408,7 +410,7 @@ describe.each(testBackends)('model serving on $name', (backend) => {
     expect((await r.json()).predictions).toEqual(expected(W3, B3, row));
   });
 
-  it('grants CAN_VIEW and CAN_QUERY through the permissions API (stored as CAN_READ and CAN_EDIT)', async () => {
+  it('grants CAN_VIEW, CAN_QUERY and CAN_MANAGE through /api/2.0/permissions/serving-endpoints/{id}, in those names only', async () => {
     const name = uniq('perm');
     const created = await s.call('POST', EP, { name, config: { served_entities: [{ entity_name: model, entity_version: '1' }] } });
     await settle(name);
@@ -423,20 +425,52 @@ describe.each(testBackends)('model serving on $name', (backend) => {
     });
     const token = ((await tokenRes.json()) as { token_value: string }).token_value;
     const body = { dataframe_records: [{ a: 1, b: 2, c: 3 }] };
+    const PERM = `/api/2.0/permissions/serving-endpoints/${created.body.id}`;
     expect((await s.call('GET', `${EP}/${name}`, undefined, token)).status).toBe(403);
     expect((await invoke(name, body, token)).status).toBe(403);
+    expect((await s.call('GET', PERM, undefined, token)).status).toBe(403);
     expect((await s.call('GET', EP, undefined, token)).body.endpoints.map((e: { name: string }) => e.name)).not.toContain(name);
-    const grant = (level: string) =>
-      s.call('PATCH', `/api/2.0/permissions/serving-endpoints/${created.body.id}`, { access_control_list: [{ user_name: userName, permission_level: level }] });
-    expect((await grant('CAN_READ')).status).toBe(200);
+    const grant = (level: string, method = 'PATCH') => s.call(method, PERM, { access_control_list: [{ user_name: userName, permission_level: level }] });
+    const levelsOf = (acl: { user_name?: string; all_permissions: { permission_level: string }[] }[]) =>
+      acl.filter((e) => e.user_name === userName).map((e) => e.all_permissions[0]?.permission_level);
+
+    // The generic workspace levels are refused here, and a refusal changes nothing.
+    for (const other of ['CAN_READ', 'CAN_EDIT', 'CAN_RUN', 'can_view']) {
+      const refused = await grant(other);
+      expect(refused.status, refused.text).toBe(400);
+      expect(refused.body.error_code).toBe('INVALID_PARAMETER_VALUE');
+      expect(refused.body.message).toContain('CAN_VIEW, CAN_QUERY, CAN_MANAGE');
+    }
+    expect(levelsOf((await s.call('GET', PERM)).body.access_control_list)).toEqual([]);
+
+    const viewGrant = await grant('CAN_VIEW');
+    expect(viewGrant.status, viewGrant.text).toBe(200);
+    expect(viewGrant.body.object_id).toBe(`/serving-endpoints/${created.body.id}`);
+    expect(levelsOf(viewGrant.body.access_control_list)).toEqual(['CAN_VIEW']);
     const viewed = await s.call('GET', `${EP}/${name}`, undefined, token);
     expect(viewed.status).toBe(200);
     expect(viewed.body.permission_level).toBe('CAN_VIEW');
     expect((await invoke(name, body, token)).status).toBe(403);
-    expect((await grant('CAN_EDIT')).status).toBe(200);
+    expect(
+      (await s.call('GET', `${PERM}/permissionLevels`, undefined, token)).body.permission_levels.map((l: { permission_level: string }) => l.permission_level),
+    ).toEqual(['CAN_VIEW', 'CAN_QUERY', 'CAN_MANAGE']);
+
+    expect(levelsOf((await grant('CAN_QUERY')).body.access_control_list)).toEqual(['CAN_QUERY']);
+    expect((await s.call('GET', `${EP}/${name}`, undefined, token)).body.permission_level).toBe('CAN_QUERY');
     expect((await invoke(name, body, token)).status).toBe(200);
     expect((await s.call('DELETE', `${EP}/${name}`, undefined, token)).status).toBe(403);
     expect((await s.call('PUT', `${EP}/${name}/config`, { served_entities: [{ entity_name: model, entity_version: '2' }] }, token)).status).toBe(403);
+    expect((await s.call('GET', PERM, undefined, token)).status).toBe(403);
+
+    // PUT replaces the list: the user is gone, so querying is refused again.
+    const replaced = await s.call('PUT', PERM, { access_control_list: [] });
+    expect(replaced.status).toBe(200);
+    expect(levelsOf(replaced.body.access_control_list)).toEqual([]);
+    expect((await invoke(name, body, token)).status).toBe(403);
+
+    expect(levelsOf((await grant('CAN_MANAGE', 'PUT')).body.access_control_list)).toEqual(['CAN_MANAGE']);
+    expect(levelsOf((await s.call('GET', PERM, undefined, token)).body.access_control_list)).toEqual(['CAN_MANAGE']);
+    expect((await s.call('GET', `/api/2.0/permissions/serving-endpoints/nope`)).status).toBe(404);
   });
 
   it('deletes an endpoint: it stops answering and is gone from the list', async () => {

@@ -94,6 +94,11 @@ export async function runCopyInto(ctx: ExecContext, c: SqlCursor, target: { tabl
     if (err instanceof DeltaError) throw sqlInvalid(err.message);
     throw err;
   }
+  ctx.lineage?.push({
+    operation: 'COPY_INTO',
+    target: { catalog: target.table.catalog, schema: target.table.schema, name: target.table.name },
+    paths: [source],
+  });
   await ctx.copyLoads.record(
     target.table.id,
     fresh.map((f) => {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { isWithin } from '../catalog/index.ts';
 
 /** The DuckDB that runs user SQL: no extensions, no files outside Weir's data and registered external locations. */
@@ -25,6 +25,8 @@ export function createSqlEngine(opts: { dataDir: string; stagingDirs?: string[];
   const retired: DuckDBInstance[] = [];
 
   async function build(): Promise<DuckDBInstance> {
+    // Loaded on first use: the native library costs about 27 MB of memory, which a server that never runs SQL saves.
+    const { DuckDBInstance } = await import('@duckdb/node-api');
     const instance = await DuckDBInstance.create(':memory:', { threads: String(opts.threads ?? 2) });
     const con = await instance.connect();
     try {

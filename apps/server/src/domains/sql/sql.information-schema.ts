@@ -76,7 +76,12 @@ function literal(v: Cell, type: string): string {
 }
 
 /** SQL for `<catalog>.information_schema.<view>` built from the catalog's metadata (`system` shows every catalog). */
-export async function informationSchemaSql(ctx: { catalog: CatalogService; tables: TablesService }, catalogName: string, view: string): Promise<string> {
+export async function informationSchemaSql(
+  ctx: { catalog: CatalogService; tables: TablesService },
+  catalogName: string,
+  view: string,
+  visible?: (type: 'catalog' | 'schema' | 'table' | 'volume', fullNames: string[]) => Promise<Set<string>>,
+): Promise<string> {
   const columns = VIEWS[view.toLowerCase()];
   if (!columns) throw sqlInvalid(`information_schema has no view '${view}' (known: ${Object.keys(VIEWS).join(', ')}).`);
   const inv = await ctx.catalog.inventory();
@@ -152,8 +157,22 @@ export async function informationSchemaSql(ctx: { catalog: CatalogService; table
       }
     }
   }
+  if (visible) rows = await keepVisible(rows, view.toLowerCase(), visible);
   const names = columns.map(([n]) => n).join(', ');
   if (rows.length === 0) return `SELECT ${columns.map(([n, t]) => `NULL::${t} AS ${n}`).join(', ')} WHERE false`;
   const values = rows.map((r) => `(${r.map((v, i) => literal(v, (columns[i] as [string, string])[1])).join(', ')})`).join(',\n');
   return `SELECT * FROM (VALUES ${values}) AS info(${names})`;
+}
+
+/** Keeps the rows of objects the caller may see (the first columns of every view are the object's name parts). */
+async function keepVisible(
+  rows: Cell[][],
+  view: string,
+  visible: (type: 'catalog' | 'schema' | 'table' | 'volume', fullNames: string[]) => Promise<Set<string>>,
+): Promise<Cell[][]> {
+  const [type, parts]: ['catalog' | 'schema' | 'table' | 'volume', number] =
+    view === 'catalogs' ? ['catalog', 1] : view === 'schemata' ? ['schema', 2] : view === 'volumes' ? ['volume', 3] : ['table', 3];
+  const nameOf = (r: Cell[]) => r.slice(0, parts).map(String).join('.');
+  const allowed = await visible(type, [...new Set(rows.map(nameOf))]);
+  return rows.filter((r) => allowed.has(nameOf(r)));
 }

@@ -1,10 +1,13 @@
+import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { openDeltaTable, type Snapshot } from '@weir/delta';
 import { AppError } from '../../platform/errors.ts';
 import type { Principal } from '../../platform/http.ts';
-import { type CatalogService, parseVolumePath, safeJoin } from '../catalog/index.ts';
+import { type CatalogService, isWithin, parseVolumePath, safeJoin } from '../catalog/index.ts';
 import { duckTypeOfDelta, parseTypeText, type ResolvedTable, type TablesService } from '../tables/index.ts';
+import { requireExecute, requireRead, requireVolumeRead, type SqlAccess, viewRunner, visibleNames } from './sql.authorize.ts';
 import { informationSchemaSql } from './sql.information-schema.ts';
+import { applyRowSecurity, type RowSecurityStore } from './sql.row-security.ts';
 import { maskSql, SqlError, sqlIdent, sqlInvalid, sqlString } from './sql.text.ts';
 
 /** The default namespace of one- and two-part names (the Databricks convention). */
@@ -36,9 +39,17 @@ export interface ResolveContext {
   allow(dir: string): Promise<void>;
   /** Tables the statement reads (for lineage and authorization later). */
   reads: ResolvedTable[];
+  /** The tables and views the statement names itself (not those reached inside a view's body), for lineage. */
+  directReads?: ResolvedTable[];
   counter: { n: number };
   /** Where one- and two-part names resolve (the request's `catalog` and `schema`, else main.default). */
   defaults: { catalog: string; schema: string };
+  /** Who may read what: every table, view, volume path and function reached is checked for `principal`. */
+  access: SqlAccess;
+  /** Row filters and column masks, applied to every read of a table. */
+  rowSecurity: RowSecurityStore;
+  /** Defines current_user() and is_account_group_member() for the caller on this connection (once; only when used). */
+  principalMacros(): Promise<void>;
 }
 
 /** A Databricks time-travel clause found after a table name. */
@@ -182,6 +193,38 @@ function castTo(expr: string, typeText: string | undefined): string {
   }
 }
 
+/** Whether SQL text may call the caller-identity functions (DuckDB's own would answer for the engine, not the caller). */
+function mentionsPrincipal(sql: string): boolean {
+  return /\b(current_user|session_user|user|is_member|is_account_group_member)\b/i.test(sql);
+}
+
+/** Defines a catalog SQL function as temp macros on the statement's connection and returns the macro's name. */
+export async function defineFunctionMacro(ctx: Pick<ResolveContext, 'con' | 'catalog' | 'counter' | 'principalMacros'>, key: string): Promise<string> {
+  const info = (await ctx.catalog.getFunction(key).catch((err: unknown) => {
+    if (err instanceof AppError && err.code === 'RESOURCE_DOES_NOT_EXIST')
+      throw new SqlError('NOT_FOUND', `[ROUTINE_NOT_FOUND] Function '${key}' does not exist.`);
+    throw err;
+  })) as { input_params?: { parameters?: { name: string; type_text?: string }[] }; routine_definition?: string; full_data_type?: string };
+  const macro = `__weir_f${ctx.counter.n++}`;
+  const body = `${macro}_body`;
+  const params = info.input_params?.parameters ?? [];
+  const names = params.map((p) => sqlIdent(p.name)).join(', ');
+  // DuckDB macros are untyped: an outer macro casts the arguments and the result to the declared types.
+  const casts = params.map((p) => castTo(sqlIdent(p.name), p.type_text)).join(', ');
+  if (mentionsPrincipal(info.routine_definition ?? '')) await ctx.principalMacros();
+  // A macro body is not name-resolved, so it must not read anything: a subquery over a path or table would bypass every check.
+  const bodyTree = await serialize(ctx.con, `SELECT (${info.routine_definition ?? 'NULL'})`).catch(() => undefined);
+  if (!bodyTree || [...walk(bodyTree)].some((n) => n.type === 'BASE_TABLE' || n.type === 'TABLE_FUNCTION'))
+    throw sqlInvalid(`Function '${key}' cannot be used: a SQL function body may compute on its arguments but not read tables or files.`);
+  try {
+    await ctx.con.run(`CREATE TEMP MACRO ${sqlIdent(body)}(${names}) AS (${info.routine_definition ?? 'NULL'})`);
+    await ctx.con.run(`CREATE TEMP MACRO ${sqlIdent(macro)}(${names}) AS ${castTo(`${sqlIdent(body)}(${casts})`, info.full_data_type)}`);
+  } catch (err) {
+    throw sqlInvalid(`Function '${key}' cannot be used: ${(err as Error).message}`);
+  }
+  return macro;
+}
+
 interface Replacement {
   start: number;
   end: number;
@@ -197,15 +240,36 @@ function tableMissing(err: unknown, name: string): never {
 }
 
 /** Resolves a `/Volumes/...` path to its directory on disk, letting the engine reach it. */
-export async function volumeFile(ctx: Pick<ResolveContext, 'catalog' | 'allow'>, virtualPath: string): Promise<string> {
+export async function volumeFile(ctx: Pick<ResolveContext, 'catalog' | 'tables' | 'allow' | 'access' | 'principal'>, virtualPath: string): Promise<string> {
   const vp = parseVolumePath(virtualPath);
+  await requireVolumeRead(ctx.access, ctx.principal, { catalog: vp.catalog, schema: vp.schema, name: vp.volume });
   const loc = await ctx.catalog.volumeLocation(vp.catalog, vp.schema, vp.volume).catch((err: unknown) => {
     if (err instanceof AppError) throw sqlInvalid(`Volume path '${virtualPath}': ${err.message}`);
     throw err;
   });
   await ctx.allow(loc.directory);
   // Glob characters stay as they are; the fixed part of the path is what must not escape.
-  return safeJoin(loc.directory, vp.relative);
+  const real = safeJoin(loc.directory, vp.relative);
+  // Managed volumes and tables live in separate trees of the data directory; only an external volume can overlap a table.
+  if (!ctx.principal.isAdmin && loc.type === 'EXTERNAL') await refuseTableFiles(ctx, real, virtualPath);
+  return real;
+}
+
+/**
+ * An external volume may lie over an external table's directory; reading the table's files through it would skip the
+ * table's grants, row filter and masks, so only admins may. The fixed part of the path (before any glob) decides.
+ */
+async function refuseTableFiles(ctx: Pick<ResolveContext, 'tables'>, real: string, virtualPath: string): Promise<void> {
+  const glob = real.search(/[*?[{]/);
+  const fixed = glob < 0 ? real : path.dirname(real.slice(0, glob + 1));
+  for (const t of await ctx.tables.inventory()) {
+    const loc = t.row.storage_location;
+    if (t.row.table_type === 'EXTERNAL' && loc && (isWithin(loc, fixed) || isWithin(fixed, loc)))
+      throw new SqlError(
+        'PERMISSION_DENIED',
+        `[INSUFFICIENT_PERMISSIONS] '${virtualPath}' reaches the files of table '${t.row.name}'; read the table by its name instead.`,
+      );
+  }
 }
 
 /** A timestamp without a zone means UTC (the session zone Databricks defaults to), whatever the server's zone. */
@@ -222,10 +286,17 @@ const snapshotCache = new Map<string, { snapshot: Snapshot; scanSql: string }>()
 
 /** Opens a catalog table's snapshot (at a version or time) as a temp view on the statement's connection. */
 async function tableView(ctx: ResolveContext, table: ResolvedTable, travel: TimeTravel | undefined, depth: number): Promise<string> {
+  const view = await snapshotView(ctx, table, travel, depth);
+  return table.type === 'VIEW' ? view : applyRowSecurity(ctx, table, view);
+}
+
+/** A temp view over a table's snapshot, or over a view's resolved body (which reads with the view owner's rights). */
+async function snapshotView(ctx: ResolveContext, table: ResolvedTable, travel: TimeTravel | undefined, depth: number): Promise<string> {
   const view = `__weir_t${ctx.counter.n++}`;
   if (table.type === 'VIEW') {
     if (travel) throw sqlInvalid('Time travel applies to tables, not views.');
-    const body = await resolveQuery(ctx, table.viewDefinition ?? 'SELECT 1 WHERE false', depth + 1);
+    const runner = await viewRunner(ctx.access, table);
+    const body = await resolveQuery({ ...ctx, principal: runner }, table.viewDefinition ?? 'SELECT 1 WHERE false', depth + 1);
     await ctx.con.run(`CREATE TEMP VIEW ${sqlIdent(view)} AS ${body}`);
     return view;
   }
@@ -265,6 +336,7 @@ async function tableView(ctx: ResolveContext, table: ResolvedTable, travel: Time
  */
 export async function resolveQuery(ctx: ResolveContext, input: string, depth = 0): Promise<string> {
   if (depth > 16) throw sqlInvalid('Views nest too deeply.');
+  if (mentionsPrincipal(input)) await ctx.principalMacros();
   const { sql, clauses } = extractTimeTravel(input);
   const tree = await serialize(ctx.con, sql);
   const toChar = byteToCharMap(sql);
@@ -274,6 +346,9 @@ export async function resolveQuery(ctx: ResolveContext, input: string, depth = 0
     const cte = node.cte_map as { map?: { key: string }[] } | undefined;
     for (const entry of cte?.map ?? []) cteNames.add(entry.key.toLowerCase());
   }
+  // CTE names are told apart from tables without regard to scope, so a CTE named like one of the temp views this
+  // statement creates (some over tables only a view's owner may read) could let a bare reference reach that view.
+  for (const name of cteNames) if (name.startsWith('__weir')) throw sqlInvalid(`The name '${name}' is reserved; choose another CTE name.`);
   const replacements: Replacement[] = [];
   const usedClauses = new Set<TimeTravel>();
   const macros = new Map<string, string>();
@@ -291,7 +366,9 @@ export async function resolveQuery(ctx: ResolveContext, input: string, depth = 0
       if (q.schema.toLowerCase() === 'information_schema') {
         if (travel) throw sqlInvalid('Time travel applies to tables, not information_schema.');
         const view = `__weir_t${ctx.counter.n++}`;
-        await ctx.con.run(`CREATE TEMP VIEW ${sqlIdent(view)} AS ${await informationSchemaSql(ctx, q.catalog, q.name)}`);
+        await ctx.con.run(
+          `CREATE TEMP VIEW ${sqlIdent(view)} AS ${await informationSchemaSql(ctx, q.catalog, q.name, (type, names) => visibleNames(ctx.access, ctx.principal, type, names))}`,
+        );
         text = view;
       } else {
         let table: ResolvedTable;
@@ -300,7 +377,9 @@ export async function resolveQuery(ctx: ResolveContext, input: string, depth = 0
         } catch (err) {
           tableMissing(err, parts.join('.'));
         }
+        await requireRead(ctx.access, ctx.principal, table);
         ctx.reads.push(table);
+        if (depth === 0) ctx.directReads?.push(table);
         text = await tableView(ctx, table, travel, depth);
       }
       // Keep the table's own name usable as a qualifier (orders.id) when the query gave no alias.
@@ -334,23 +413,8 @@ export async function resolveQuery(ctx: ResolveContext, input: string, depth = 0
       const key = `${q.catalog}.${q.schema}.${q.name}`;
       let macro = macros.get(key);
       if (!macro) {
-        const info = (await ctx.catalog.getFunction(key).catch((err: unknown) => {
-          if (err instanceof AppError && err.code === 'RESOURCE_DOES_NOT_EXIST')
-            throw new SqlError('NOT_FOUND', `[ROUTINE_NOT_FOUND] Function '${key}' does not exist.`);
-          throw err;
-        })) as { input_params?: { parameters?: { name: string; type_text?: string }[] }; routine_definition?: string; full_data_type?: string };
-        macro = `__weir_f${ctx.counter.n++}`;
-        const body = `${macro}_body`;
-        const params = info.input_params?.parameters ?? [];
-        const names = params.map((p) => sqlIdent(p.name)).join(', ');
-        // DuckDB macros are untyped: an outer macro casts the arguments and the result to the declared types.
-        const casts = params.map((p) => castTo(sqlIdent(p.name), p.type_text)).join(', ');
-        try {
-          await ctx.con.run(`CREATE TEMP MACRO ${sqlIdent(body)}(${names}) AS (${info.routine_definition ?? 'NULL'})`);
-          await ctx.con.run(`CREATE TEMP MACRO ${sqlIdent(macro)}(${names}) AS ${castTo(`${sqlIdent(body)}(${casts})`, info.full_data_type)}`);
-        } catch (err) {
-          throw sqlInvalid(`Function '${key}' cannot be used: ${(err as Error).message}`);
-        }
+        await requireExecute(ctx.access, ctx.principal, q);
+        macro = await defineFunctionMacro(ctx, key);
         macros.set(key, macro);
       }
       const start = toChar(Number(node.query_location));

@@ -1,14 +1,18 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { sql as sqlContracts } from '@weir/contracts';
 import type { Kysely } from 'kysely';
 import type { z } from 'zod';
 import { AppError, invalidParameter } from '../../platform/errors.ts';
+import type { EventBus } from '../../platform/events.ts';
 import type { Principal } from '../../platform/http.ts';
 import type { CatalogService } from '../catalog/index.ts';
 import type { TablesService } from '../tables/index.ts';
+import { arrowStream } from './sql.arrow.ts';
+import { installPrincipalMacros, type SqlAccess } from './sql.authorize.ts';
 import type { SqlEngine } from './sql.engine.ts';
 import { DEFAULT_CATALOG, DEFAULT_SCHEMA } from './sql.resolve.ts';
+import { createRowSecurityStore } from './sql.row-security.ts';
 import { type ExecContext, executeStatement, type Outcome } from './sql.statements.ts';
 import type { SqlTables } from './sql.tables.ts';
 import { convertBackticks, maskSql, SqlError, singleStatement, substituteParameters, toSqlError } from './sql.text.ts';
@@ -18,6 +22,11 @@ type State = sqlContracts.StatementState;
 /** Rows are cut into chunks of about this many bytes of JSON so no single response gets huge. */
 const CHUNK_BYTES = 4 * 1024 * 1024;
 const KEPT_STATEMENTS = 64;
+/** External links stay valid this long (Databricks promises at most 15 minutes). */
+const LINK_LIFETIME_MS = 15 * 60 * 1000;
+
+type Format = 'JSON_ARRAY' | 'ARROW_STREAM';
+type Disposition = 'INLINE' | 'EXTERNAL_LINKS';
 
 /** Thrown when a statement first touches a location the engine could not reach; it runs again on a wider engine. */
 class EngineWidened extends Error {}
@@ -27,11 +36,17 @@ interface Chunk {
   row_offset: number;
   row_count: number;
   data_array: (string | null)[][];
+  /** The chunk as its format's bytes (Arrow IPC stream, or JSON text for EXTERNAL_LINKS); then data_array is emptied. */
+  bytes?: Uint8Array;
 }
 
 interface Statement {
   id: string;
   principalId: number;
+  format: Format;
+  disposition: Disposition;
+  /** Signs external links: they are fetched without the caller's token, like presigned URLs. */
+  linkKey: Buffer;
   state: State;
   error?: { error_code: string; message: string };
   outcome?: { columns: Outcome['columns']; chunks: Chunk[]; totalRows: number; truncated: boolean };
@@ -68,8 +83,19 @@ function chunkRows(rows: (string | null)[][]): Chunk[] {
 export type SqlService = ReturnType<typeof createSqlService>;
 
 /** Creates the SQL service. */
-export function createSqlService(deps: { db: Kysely<SqlTables>; catalog: CatalogService; tables: TablesService; engine: SqlEngine; now?: () => number }) {
-  const { db, catalog, tables, engine } = deps;
+export function createSqlService(deps: {
+  db: Kysely<SqlTables>;
+  catalog: CatalogService;
+  tables: TablesService;
+  engine: SqlEngine;
+  /** Who may read and write what (grants, ownership, groups). */
+  access: SqlAccess;
+  /** Where table writes are published (lineage records them before the statement reports success). */
+  events?: Pick<EventBus, 'publish'>;
+  now?: () => number;
+}) {
+  const { db, catalog, tables, engine, access } = deps;
+  const rowSecurity = createRowSecurityStore(db);
   const now = deps.now ?? Date.now;
   const statements = new Map<string, Statement>();
 
@@ -106,15 +132,21 @@ export function createSqlService(deps: { db: Kysely<SqlTables>; catalog: Catalog
     for (let attempt = 0; attempt < 3; attempt++) {
       const con = await engine.connect();
       st.con = con;
+      let macros: Promise<void> | undefined;
       const ctx: ExecContext = {
         con,
         principal,
         catalog,
         tables,
         reads: [],
+        directReads: [],
+        lineage: [],
         counter: { n: 0 },
         defaults,
         copyLoads,
+        access,
+        rowSecurity,
+        principalMacros: () => (macros ??= installPrincipalMacros(con, access, principal)),
         checkCanceled() {
           if ((st.state as State) === 'CANCELED') throw new SqlError('CANCELLED', 'The statement was canceled.');
         },
@@ -126,11 +158,28 @@ export function createSqlService(deps: { db: Kysely<SqlTables>; catalog: Catalog
         if ((st.state as State) === 'CANCELED') return;
         st.state = 'RUNNING';
         const outcome = await executeStatement(ctx, text);
+        // Published even when the statement was canceled meanwhile: its write has committed.
+        for (const w of ctx.lineage ?? []) {
+          await deps.events?.publish('sql.table.written', {
+            ...w,
+            statementId: st.id,
+            userName: principal.userName,
+            defaults,
+            reads: (ctx.directReads ?? []).map((t) => ({ catalog: t.catalog, schema: t.schema, name: t.name, type: t.type })),
+          });
+        }
         if ((st.state as State) === 'CANCELED') return;
         let rows = outcome.rows;
         const truncated = rowLimit !== undefined && rows.length > rowLimit;
         if (truncated) rows = rows.slice(0, rowLimit);
-        st.outcome = { columns: outcome.columns, chunks: chunkRows(rows), totalRows: rows.length, truncated };
+        const chunks = chunkRows(rows);
+        if (st.format === 'ARROW_STREAM' || st.disposition === 'EXTERNAL_LINKS') {
+          for (const c of chunks) {
+            c.bytes = st.format === 'ARROW_STREAM' ? await arrowStream(outcome.columns, c.data_array) : new TextEncoder().encode(JSON.stringify(c.data_array));
+            c.data_array = [];
+          }
+        }
+        st.outcome = { columns: outcome.columns, chunks, totalRows: rows.length, truncated };
         st.state = 'SUCCEEDED';
         return;
       } catch (err) {
@@ -149,35 +198,55 @@ export function createSqlService(deps: { db: Kysely<SqlTables>; catalog: Catalog
     st.error = { error_code: 'INTERNAL_ERROR', message: 'The SQL engine could not be prepared for this statement.' };
   }
 
-  function response(st: Statement) {
+  function response(st: Statement, origin: string) {
     const body: Record<string, unknown> = { statement_id: st.id, status: { state: st.state, ...(st.error ? { error: st.error } : {}) } };
     if (st.state === 'SUCCEEDED' && st.outcome) {
       const o = st.outcome;
       body.manifest = {
-        format: 'JSON_ARRAY',
+        format: st.format,
         schema: { column_count: o.columns.length, columns: o.columns },
         total_chunk_count: o.chunks.length,
-        chunks: o.chunks.map((c) => ({ chunk_index: c.chunk_index, row_offset: c.row_offset, row_count: c.row_count })),
+        chunks: o.chunks.map((c) => ({
+          chunk_index: c.chunk_index,
+          row_offset: c.row_offset,
+          row_count: c.row_count,
+          ...(c.bytes ? { byte_count: c.bytes.length } : {}),
+        })),
         total_row_count: o.totalRows,
+        ...(o.chunks.some((c) => c.bytes) ? { total_byte_count: o.chunks.reduce((n, c) => n + (c.bytes?.length ?? 0), 0) } : {}),
         truncated: o.truncated,
       };
       const first = o.chunks[0];
-      if (first) body.result = chunkWire(st, first);
+      if (first) body.result = chunkWire(st, first, origin);
     }
     return body;
   }
 
-  function chunkWire(st: Statement, c: Chunk) {
+  function chunkWire(st: Statement, c: Chunk, origin: string) {
     const total = st.outcome?.chunks.length ?? 0;
-    return {
-      chunk_index: c.chunk_index,
-      row_offset: c.row_offset,
-      row_count: c.row_count,
-      ...(c.row_count > 0 ? { data_array: c.data_array } : {}),
-      ...(c.chunk_index + 1 < total
+    const position = { chunk_index: c.chunk_index, row_offset: c.row_offset, row_count: c.row_count };
+    const next =
+      c.chunk_index + 1 < total
         ? { next_chunk_index: c.chunk_index + 1, next_chunk_internal_link: `/api/2.0/sql/statements/${st.id}/result/chunks/${c.chunk_index + 1}` }
-        : {}),
-    };
+        : {};
+    if (st.disposition === 'EXTERNAL_LINKS') {
+      const expires = now() + LINK_LIFETIME_MS;
+      const signature = linkSignature(st, c.chunk_index, expires);
+      const link = {
+        ...position,
+        byte_count: c.bytes?.length ?? 0,
+        external_link: `${origin}/api/2.0/sql/statements/${st.id}/result/chunks/${c.chunk_index}/download?expires=${expires}&signature=${signature}`,
+        expiration: new Date(expires).toISOString(),
+        ...next,
+      };
+      return { external_links: [link] };
+    }
+    if (st.format === 'ARROW_STREAM') return { ...position, attachment: Buffer.from(c.bytes ?? new Uint8Array()).toString('base64'), ...next };
+    return { ...position, ...(c.row_count > 0 ? { data_array: c.data_array } : {}), ...next };
+  }
+
+  function linkSignature(st: Statement, index: number, expires: number): string {
+    return createHmac('sha256', st.linkKey).update(`${index}:${expires}`).digest('hex');
   }
 
   function find(principal: Principal, id: string): Statement {
@@ -189,14 +258,22 @@ export function createSqlService(deps: { db: Kysely<SqlTables>; catalog: Catalog
 
   return {
     /** POST /api/2.0/sql/statements: runs synchronously up to wait_timeout, then continues (or cancels) in the background. */
-    async execute(principal: Principal, input: z.output<typeof sqlContracts.ExecuteStatement>) {
+    async execute(principal: Principal, input: z.output<typeof sqlContracts.ExecuteStatement>, origin = '') {
       const wait = parseWaitTimeout(input.wait_timeout);
-      if (input.disposition === 'EXTERNAL_LINKS') throw invalidParameter('disposition EXTERNAL_LINKS is not supported; use INLINE.');
-      if (input.format && input.format !== 'JSON_ARRAY') throw invalidParameter(`format ${input.format} is not supported with INLINE results; use JSON_ARRAY.`);
+      const format = input.format ?? 'JSON_ARRAY';
+      if (format === 'CSV') throw invalidParameter('format CSV is not supported; use JSON_ARRAY or ARROW_STREAM.');
       if (input.row_limit !== undefined && input.row_limit < 0) throw invalidParameter('row_limit must not be negative.');
       const id = `01${randomUUID().replaceAll('-', '').slice(0, 30)}`;
       let resolveDone = () => {};
-      const st: Statement = { id, principalId: principal.id, state: 'PENDING', done: new Promise<void>((r) => (resolveDone = r)) };
+      const st: Statement = {
+        id,
+        principalId: principal.id,
+        format,
+        disposition: input.disposition ?? 'INLINE',
+        linkKey: randomBytes(32),
+        state: 'PENDING',
+        done: new Promise<void>((r) => (resolveDone = r)),
+      };
       statements.set(id, st);
       evict();
       const defaults = { catalog: input.catalog || DEFAULT_CATALOG, schema: input.schema || DEFAULT_SCHEMA };
@@ -210,7 +287,7 @@ export function createSqlService(deps: { db: Kysely<SqlTables>; catalog: Catalog
         st.error = { error_code: e.errorCode, message: e.message };
         st.finishedAt = now();
         resolveDone();
-        return response(st);
+        return response(st, origin);
       }
       void run(st, principal, text, defaults, input.row_limit).finally(() => {
         st.finishedAt = now();
@@ -225,19 +302,36 @@ export function createSqlService(deps: { db: Kysely<SqlTables>; catalog: Catalog
           st.con?.interrupt();
         }
       }
-      return response(st);
+      return response(st, origin);
     },
     /** GET .../statements/{id} */
-    get(principal: Principal, id: string) {
-      return response(find(principal, id));
+    get(principal: Principal, id: string, origin: string) {
+      return response(find(principal, id), origin);
     },
     /** GET .../statements/{id}/result/chunks/{n} */
-    chunk(principal: Principal, id: string, index: number) {
+    chunk(principal: Principal, id: string, index: number, origin: string) {
       const st = find(principal, id);
       if (st.state !== 'SUCCEEDED' || !st.outcome) throw new AppError('INVALID_PARAMETER_VALUE', `Statement ${id} has no result (state ${st.state}).`);
       const c = st.outcome.chunks[index];
       if (!c) throw new AppError('INVALID_PARAMETER_VALUE', `Chunk ${index} does not exist (the result has ${st.outcome.chunks.length}).`);
-      return chunkWire(st, c);
+      return chunkWire(st, c, origin);
+    },
+    /**
+     * GET .../chunks/{n}/download?expires=&signature=: the bytes behind an external link. The signature stands in for
+     * the caller's token (clients fetch external links without Databricks credentials) and expires like Databricks' links.
+     */
+    download(id: string, index: number, expires: number, signature: string): { bytes: Uint8Array; contentType: string } {
+      const st = statements.get(id);
+      const given = Buffer.from(signature);
+      const expected = Buffer.from(st ? linkSignature(st, index, expires) : '');
+      const valid = st !== undefined && given.length === expected.length && timingSafeEqual(given, expected);
+      if (!st || !valid || st.disposition !== 'EXTERNAL_LINKS')
+        throw new AppError('RESOURCE_DOES_NOT_EXIST', `External link for statement '${id.slice(0, 100)}' does not exist.`);
+      if (now() > expires) throw new AppError('PERMISSION_DENIED', 'The external link has expired; fetch the chunk again for a fresh link.');
+      const c = st.outcome?.chunks[index];
+      if (st.state !== 'SUCCEEDED' || !c?.bytes)
+        throw new AppError('RESOURCE_DOES_NOT_EXIST', `Chunk ${index} of statement '${id.slice(0, 100)}' does not exist.`);
+      return { bytes: c.bytes, contentType: st.format === 'ARROW_STREAM' ? 'application/vnd.apache.arrow.stream' : 'application/json' };
     },
     /** POST .../statements/{id}/cancel */
     cancel(principal: Principal, id: string) {

@@ -1,11 +1,14 @@
 import type { DuckDBType } from '@duckdb/node-api';
 import { DeltaError, openDeltaTable, type StructField } from '@weir/delta';
 import { AppError } from '../../platform/errors.ts';
-import { mayChange } from '../catalog/index.ts';
+import type { SqlTableWritten } from '../../platform/events.ts';
 import { duckTypeOfDelta, parseTypeText, type ResolvedTable, typeText } from '../tables/index.ts';
+import { requireCreate, requireWrite, visibleNames, type WritePurpose } from './sql.authorize.ts';
 import { runCopyInto } from './sql.copy-into.ts';
 import { SqlCursor, splitTopLevel } from './sql.cursor.ts';
+import { governanceStatement } from './sql.grants.ts';
 import { qualify, type ResolveContext, resolveQuery, serialize } from './sql.resolve.ts';
+import { refuseFilteredRewrite } from './sql.row-security.ts';
 import { maskSql, SqlError, sqlIdent, sqlInvalid } from './sql.text.ts';
 
 /** A result column as the Statement Execution manifest shows it. */
@@ -32,7 +35,15 @@ export interface ExecContext extends ResolveContext {
     loaded(tableId: string, files: string[]): Promise<Set<string>>;
     record(tableId: string, files: { path: string; size: number; modified: number }[]): Promise<void>;
   };
+  /** Tables this statement wrote and what fed them; the service publishes them for lineage once the statement ran. */
+  lineage?: TableWrite[];
 }
+
+/** One table write as lineage sees it (the service adds the statement, the caller and the tables read). */
+export type TableWrite = Omit<SqlTableWritten, 'statementId' | 'userName' | 'reads' | 'defaults'>;
+
+/** The three-part name of a resolved table. */
+const nameOf = (t: ResolvedTable) => ({ catalog: t.catalog, schema: t.schema, name: t.name });
 
 const REFUSED_HEADS: Record<string, string> = {
   ATTACH: 'ATTACH is not allowed: Weir resolves every table through its catalog.',
@@ -141,11 +152,12 @@ async function resolveTableName(ctx: ExecContext, parts: string[]): Promise<Reso
   }
 }
 
-/** A table the caller may write: a Delta table (not a view) they own, or any as an admin. */
-async function writeTarget(ctx: ExecContext, parts: string[]) {
+/** A table the caller may write: a Delta table (not a view) on which they hold what `purpose` needs (see requireWrite). */
+async function writeTarget(ctx: ExecContext, parts: string[], purpose: WritePurpose = 'append') {
   const table = await resolveTableName(ctx, parts);
   if (table.type === 'VIEW' || !table.location) throw sqlInvalid(`'${parts.join('.')}' is a view; only tables can be written.`);
-  if (!mayChange(ctx.principal, table.owners)) throw new SqlError('PERMISSION_DENIED', `Only an owner of '${parts.join('.')}' or an admin may change it.`);
+  await requireWrite(ctx.access, ctx.principal, table, purpose);
+  if (purpose === 'rewrite') await refuseFilteredRewrite(ctx, table);
   await ctx.allow(table.location);
   return { table, delta: openDeltaTable(table.location) };
 }
@@ -222,7 +234,8 @@ async function insertInto(ctx: ExecContext, c: SqlCursor, overwrite: boolean): P
   }
   const query = c.rest();
   if (!query) throw sqlInvalid('[PARSE_SYNTAX_ERROR] INSERT needs a query or VALUES.');
-  const { table, delta } = await writeTarget(ctx, parts);
+  // Overwriting drops rows the writer may not be able to see, so it needs what a rewrite needs.
+  const { table, delta } = await writeTarget(ctx, parts, overwrite ? 'rewrite' : 'append');
   const rewritten = await resolveQuery(ctx, query);
   const snap = await delta.snapshot({ connection: ctx.con }).catch(deltaFailure);
   const fields = snap.schema.fields;
@@ -263,6 +276,7 @@ async function insertInto(ctx: ExecContext, c: SqlCursor, overwrite: boolean): P
     return p === undefined ? `NULL::${type} AS ${sqlIdent(f.name)}` : `CAST(#${p} AS ${type}) AS ${sqlIdent(f.name)}`;
   });
   await delta.write(`SELECT ${select.join(', ')} FROM (${rewritten})`, { mode: overwrite ? 'overwrite' : 'append', connection: ctx.con }).catch(deltaFailure);
+  ctx.lineage?.push({ operation: overwrite ? 'INSERT_OVERWRITE' : 'INSERT', target: nameOf(table), query, targetColumns: mapped.map((f) => f.name) });
   const total = Number(counts[0] ?? 0);
   return literalOutcome(
     [
@@ -277,6 +291,7 @@ async function createTable(ctx: ExecContext, c: SqlCursor, orReplace: boolean): 
   const ifNotExists = c.keyword('IF', 'NOT', 'EXISTS');
   const parts = c.name();
   const q = qualify(parts, ctx.defaults);
+  await requireCreate(ctx.access, ctx.principal, 'table', q);
   let fields: StructField[] | undefined;
   c.skip();
   if (c.masked[c.pos] === '(') fields = columnDefinitions(c.group());
@@ -325,6 +340,7 @@ async function createTable(ctx: ExecContext, c: SqlCursor, orReplace: boolean): 
       await ctx.allow(dir);
       await openDeltaTable(dir).write(rewritten, { mode: 'errorIfExists', partitionBy, configuration: properties, connection: ctx.con });
     });
+    ctx.lineage?.push({ operation: 'CREATE_TABLE_AS_SELECT', target: { catalog: q.catalog, schema: q.schema, name: q.name }, query });
     return empty();
   }
   if (!fields || fields.length === 0) throw sqlInvalid('CREATE TABLE needs a column list, AS SELECT, or LOCATION.');
@@ -348,8 +364,11 @@ async function merge(ctx: ExecContext, c: SqlCursor): Promise<Outcome> {
   c.expect('USING');
   c.skip();
   let source: string;
-  if (c.masked[c.pos] === '(') source = await resolveQuery(ctx, c.group());
-  else {
+  let sourceText: string;
+  if (c.masked[c.pos] === '(') {
+    sourceText = c.group();
+    source = await resolveQuery(ctx, sourceText);
+  } else {
     const start = c.pos;
     c.name();
     const after = c.pos;
@@ -357,7 +376,8 @@ async function merge(ctx: ExecContext, c: SqlCursor): Promise<Outcome> {
     if (c.keyword('VERSION', 'AS', 'OF')) c.number();
     else if (c.keyword('TIMESTAMP', 'AS', 'OF')) c.string();
     else c.pos = after;
-    source = await resolveQuery(ctx, `SELECT * FROM ${c.sql.slice(start, c.pos)}`);
+    sourceText = `SELECT * FROM ${c.sql.slice(start, c.pos)}`;
+    source = await resolveQuery(ctx, sourceText);
   }
   c.keyword('AS');
   let sourceAlias = 's';
@@ -415,10 +435,23 @@ async function merge(ctx: ExecContext, c: SqlCursor): Promise<Outcome> {
     clause.end();
     at = next;
   }
-  const { delta } = await writeTarget(ctx, targetParts);
+  const { table, delta } = await writeTarget(ctx, targetParts, 'rewrite');
   const result = await delta
     .merge({ source, on, targetAlias, sourceAlias, whenMatched: matched, whenNotMatched: notMatched, whenNotMatchedBySource: bySource, connection: ctx.con })
     .catch(deltaFailure);
+  const assigned = [...matched, ...bySource].flatMap((m) => ('update' in m && m.update !== '*' ? Object.entries(m.update) : []));
+  for (const n of notMatched) if (n.insert !== '*') assigned.push(...Object.entries(n.insert));
+  ctx.lineage?.push({
+    operation: 'MERGE',
+    target: nameOf(table),
+    query: sourceText,
+    mergeSource: {
+      alias: sourceAlias,
+      targetAlias,
+      star: [...matched, ...notMatched].some((m) => ('update' in m && m.update === '*') || ('insert' in m && m.insert === '*')),
+    },
+    assignments: assigned.map(([column, expression]) => ({ column, expression })),
+  });
   return literalOutcome([['num_affected_rows', 'LONG']], [[result.numAffectedRows]]);
 }
 
@@ -430,6 +463,8 @@ async function describe(ctx: ExecContext, c: SqlCursor): Promise<Outcome> {
   c.end();
   const table = await resolveTableName(ctx, parts);
   const full = `${table.catalog}.${table.schema}.${table.name}`;
+  if (!(await visibleNames(ctx.access, ctx.principal, 'table', [full])).has(full))
+    throw new SqlError('PERMISSION_DENIED', `[INSUFFICIENT_PERMISSIONS] User '${ctx.principal.userName}' may not see table '${full}'.`);
   if (table.type === 'VIEW' || !table.location) {
     if (mode !== 'table') throw sqlInvalid(`DESCRIBE ${mode.toUpperCase()} applies to tables, not views.`);
     const rewritten = await resolveQuery(ctx, `SELECT * FROM ${parts.map(sqlIdent).join('.')}`);
@@ -533,20 +568,29 @@ async function show(ctx: ExecContext, c: SqlCursor): Promise<Outcome> {
   c.keyword(what);
   const inv = await ctx.catalog.inventory();
   const scope = (): string[] | undefined => (c.keyword('IN') || c.keyword('FROM') ? c.name() : undefined);
+  const seen = (type: 'catalog' | 'schema' | 'table' | 'volume', names: string[]) => visibleNames(ctx.access, ctx.principal, type, names);
   if (what === 'CATALOGS') {
     c.end();
+    const shown = await seen(
+      'catalog',
+      inv.catalogs.map((x) => x.name),
+    );
     return literalOutcome(
       [['catalog', 'STRING']],
-      inv.catalogs.map((x) => [x.name]),
+      inv.catalogs.filter((x) => shown.has(x.name)).map((x) => [x.name]),
     );
   }
   if (what === 'SCHEMAS' || what === 'DATABASES') {
     const cat = scope()?.[0] ?? ctx.defaults.catalog;
     c.end();
+    const shown = await seen(
+      'schema',
+      inv.schemas.filter((s) => s.catalog_name === cat).map((s) => `${cat}.${s.name}`),
+    );
     return literalOutcome(
       [['databaseName', 'STRING']],
       inv.schemas
-        .filter((s) => s.catalog_name === cat)
+        .filter((s) => s.catalog_name === cat && shown.has(`${cat}.${s.name}`))
         .map((s) => [s.name])
         .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
     );
@@ -561,15 +605,25 @@ async function show(ctx: ExecContext, c: SqlCursor): Promise<Outcome> {
       throw err;
     });
     if (what === 'VOLUMES') {
+      const here = inv.volumes.filter((v) => v.catalog_name === cat && v.schema_name === sch);
+      const shown = await seen(
+        'volume',
+        here.map((v) => `${cat}.${sch}.${v.name}`),
+      );
       return literalOutcome(
         [
           ['database', 'STRING'],
           ['volume_name', 'STRING'],
         ],
-        inv.volumes.filter((v) => v.catalog_name === cat && v.schema_name === sch).map((v) => [sch, v.name]),
+        here.filter((v) => shown.has(`${cat}.${sch}.${v.name}`)).map((v) => [sch, v.name]),
       );
     }
-    const listed = await ctx.tables.listTables({ catalog_name: cat, schema_name: sch });
+    const all = await ctx.tables.listTables({ catalog_name: cat, schema_name: sch });
+    const shownTables = await seen(
+      'table',
+      all.tables.map((t) => t.full_name),
+    );
+    const listed = { tables: all.tables.filter((t) => shownTables.has(t.full_name)) };
     return literalOutcome(
       [
         ['database', 'STRING'],
@@ -629,6 +683,7 @@ async function create(ctx: ExecContext, c: SqlCursor): Promise<Outcome> {
     const [name] = c.name();
     const comment = c.keyword('COMMENT') ? c.string() : undefined;
     c.end();
+    await requireCreate(ctx.access, ctx.principal, 'catalog', { catalog: name as string });
     try {
       await ctx.catalog.createCatalog(ctx.principal, { name: name as string, ...(comment ? { comment } : {}) });
     } catch (err) {
@@ -642,6 +697,7 @@ async function create(ctx: ExecContext, c: SqlCursor): Promise<Outcome> {
     const comment = c.keyword('COMMENT') ? c.string() : undefined;
     c.end();
     const [cat, sch] = parts.length === 1 ? [ctx.defaults.catalog, parts[0]] : parts;
+    await requireCreate(ctx.access, ctx.principal, 'schema', { catalog: cat as string });
     try {
       await ctx.catalog.createSchema(ctx.principal, { catalog_name: cat as string, name: sch as string, ...(comment ? { comment } : {}) });
     } catch (err) {
@@ -650,6 +706,16 @@ async function create(ctx: ExecContext, c: SqlCursor): Promise<Outcome> {
     return empty();
   }
   if (c.keyword('TABLE')) return createTable(ctx, c, orReplace);
+  if (c.peekWord() === 'VIEW' || c.peekWord() === 'TEMP' || c.peekWord() === 'TEMPORARY') {
+    const save = c.pos;
+    c.keyword('TEMP');
+    c.keyword('TEMPORARY');
+    c.keyword('VIEW');
+    c.keyword('IF', 'NOT', 'EXISTS');
+    const q = qualify(c.name(), ctx.defaults);
+    c.pos = save;
+    await requireCreate(ctx.access, ctx.principal, 'table', q);
+  }
   if (c.keyword('VIEW') || c.keyword('TEMP', 'VIEW') || c.keyword('TEMPORARY', 'VIEW')) {
     const ifNotExists = c.keyword('IF', 'NOT', 'EXISTS');
     const q = qualify(c.name(), ctx.defaults);
@@ -672,6 +738,7 @@ async function create(ctx: ExecContext, c: SqlCursor): Promise<Outcome> {
     const location = c.keyword('LOCATION') ? c.string() : undefined;
     const comment = c.keyword('COMMENT') ? c.string() : undefined;
     c.end();
+    await requireCreate(ctx.access, ctx.principal, 'volume', q);
     if (external !== (location !== undefined)) throw sqlInvalid('An EXTERNAL VOLUME needs LOCATION, and only an external one takes it.');
     try {
       await ctx.catalog.createVolume(ctx.principal, {
@@ -689,6 +756,7 @@ async function create(ctx: ExecContext, c: SqlCursor): Promise<Outcome> {
   }
   if (c.keyword('FUNCTION')) {
     const q = qualify(c.name(), ctx.defaults);
+    await requireCreate(ctx.access, ctx.principal, 'function', q);
     const params = splitTopLevel(c.group(), { angles: true }).map((p, position) => {
       const pc = new SqlCursor(p);
       const [name] = pc.name();
@@ -729,6 +797,10 @@ export async function executeStatement(ctx: ExecContext, sql: string): Promise<O
   if (c.masked[c.pos] === '(' || ['SELECT', 'WITH', 'VALUES', 'FROM', 'TABLE'].includes(head)) return runQuery(ctx, sql);
   const refused = REFUSED_HEADS[head];
   if (refused) throw new SqlError('PERMISSION_DENIED', refused);
+  if (head === 'GRANT' || head === 'REVOKE' || head === 'SHOW' || head === 'ALTER') {
+    const governed = await governanceStatement(ctx, sql);
+    if (governed) return governed;
+  }
   c.keyword(head);
   switch (head) {
     case 'CREATE':
@@ -746,8 +818,13 @@ export async function executeStatement(ctx: ExecContext, sql: string): Promise<O
       const setText = c.sql.slice(c.pos, where ? where.index : c.sql.length);
       const set = await assignments(ctx, setText);
       const cond = where ? await resolveExpression(ctx, c.sql.slice(where.index + where.length).trim()) : undefined;
-      const { delta } = await writeTarget(ctx, parts);
+      const { table, delta } = await writeTarget(ctx, parts, 'rewrite');
       const r = await delta.update({ set, ...(cond !== undefined ? { where: cond } : {}), connection: ctx.con }).catch(deltaFailure);
+      ctx.lineage?.push({
+        operation: 'UPDATE',
+        target: nameOf(table),
+        assignments: Object.entries(set).map(([column, expression]) => ({ column, expression })),
+      });
       return literalOutcome([['num_affected_rows', 'LONG']], [[r.numAffectedRows]]);
     }
     case 'DELETE': {
@@ -756,8 +833,9 @@ export async function executeStatement(ctx: ExecContext, sql: string): Promise<O
       let cond: string | undefined;
       if (c.keyword('WHERE')) cond = await resolveExpression(ctx, c.rest());
       c.end();
-      const { delta } = await writeTarget(ctx, parts);
+      const { table, delta } = await writeTarget(ctx, parts, 'rewrite');
       const r = await delta.delete(cond, { connection: ctx.con }).catch(deltaFailure);
+      ctx.lineage?.push({ operation: 'DELETE', target: nameOf(table) });
       return literalOutcome([['num_affected_rows', 'LONG']], [[r.numAffectedRows]]);
     }
     case 'MERGE':
@@ -771,7 +849,7 @@ export async function executeStatement(ctx: ExecContext, sql: string): Promise<O
       const defs = c.masked[c.pos] === '(' ? c.group() : c.rest();
       c.end();
       const added = columnDefinitions(defs);
-      const { table, delta } = await writeTarget(ctx, parts);
+      const { table, delta } = await writeTarget(ctx, parts, 'manage');
       const snap = await delta.snapshot({ connection: ctx.con }).catch(deltaFailure);
       for (const f of added) {
         if (snap.schema.fields.some((x) => x.name.toLowerCase() === f.name.toLowerCase()))
@@ -800,7 +878,7 @@ export async function executeStatement(ctx: ExecContext, sql: string): Promise<O
       }
       if (c.keyword('ZORDER')) throw sqlInvalid('ZORDER BY is not supported.');
       c.end();
-      const { table, delta } = await writeTarget(ctx, parts);
+      const { table, delta } = await writeTarget(ctx, parts, 'maintain');
       const r = await delta.optimize({ ...(where ? { where } : {}), connection: ctx.con }).catch(deltaFailure);
       return literalOutcome(
         [
@@ -820,7 +898,7 @@ export async function executeStatement(ctx: ExecContext, sql: string): Promise<O
       }
       const dryRun = c.keyword('DRY', 'RUN');
       c.end();
-      const { table, delta } = await writeTarget(ctx, parts);
+      const { table, delta } = await writeTarget(ctx, parts, 'maintain');
       const r = await delta.vacuum({ ...(retentionHours !== undefined ? { retentionHours } : {}), dryRun }).catch(deltaFailure);
       return literalOutcome(
         [['path', 'STRING']],

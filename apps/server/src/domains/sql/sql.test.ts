@@ -214,7 +214,8 @@ describe.each(testBackends)('SQL statement execution on $name', (backend) => {
     const names = detail.manifest.schema.columns.map((c: { name: string }) => c.name);
     expect(detailRow[names.indexOf('format')]).toBe('delta');
     expect(detailRow[names.indexOf('partitionColumns')]).toBe('["country"]');
-    expect(await rows('SHOW CATALOGS')).toEqual([['lab'], ['main']]);
+    // `system` (audit and lineage tables) is there from the start, as in Databricks
+    expect(await rows('SHOW CATALOGS')).toEqual([['lab'], ['main'], ['system']]);
     expect(await rows('SHOW SCHEMAS IN lab')).toEqual([['raw']]);
     expect((await rows('SHOW TABLES IN lab.raw')).map((r) => r[1])).toEqual(['changes', 'events', 'orders']);
     const optimized = await ok('OPTIMIZE lab.raw.orders');
@@ -264,7 +265,7 @@ describe.each(testBackends)('SQL statement execution on $name', (backend) => {
       ['label', 'string'],
     ]);
     expect(await rows('SELECT schema_name FROM lab.information_schema.schemata')).toEqual([['raw']]);
-    expect(await rows('SELECT catalog_name FROM system.information_schema.catalogs ORDER BY 1')).toEqual([['lab'], ['main']]);
+    expect(await rows('SELECT catalog_name FROM system.information_schema.catalogs ORDER BY 1')).toEqual([['lab'], ['main'], ['system']]);
   });
 
   it('refuses statements that would leave the catalog: ATTACH, COPY TO, extensions, settings, file reads outside volumes', async () => {
@@ -373,8 +374,8 @@ describe.each(testBackends)('SQL statement execution on $name', (backend) => {
     for (const body of [
       { statement: 'SELECT 1', wait_timeout: '3s' },
       { statement: 'SELECT 1', wait_timeout: 'soon' },
-      { statement: 'SELECT 1', format: 'ARROW_STREAM' },
-      { statement: 'SELECT 1', disposition: 'EXTERNAL_LINKS' },
+      { statement: 'SELECT 1', format: 'CSV' },
+      { statement: 'SELECT 1', disposition: 'EXTERNAL_LINKS', format: 'CSV' },
       { statement: '' },
       { statement: 'SELECT 1', parameters: [{ value: '1' }] },
     ]) {
@@ -385,8 +386,13 @@ describe.each(testBackends)('SQL statement execution on $name', (backend) => {
     expect((await s.call('POST', '/api/2.0/sql/statements', { statement: 'SELECT 1' }, null)).status).toBe(401);
   });
 
-  it('lets only owners and admins write a table; others may read it', async () => {
+  it('lets a user read a table only once granted SELECT, and write it only with MODIFY or as owner', async () => {
     expect(await rows('SELECT count(*) FROM lab.raw.orders')).toEqual([['4']]);
+    const before = await sql('SELECT count(*) FROM lab.raw.orders', {}, userToken);
+    expect(before.status.error.error_code).toBe('PERMISSION_DENIED');
+    await ok('GRANT USE CATALOG ON CATALOG lab TO `reader@example.com`');
+    await ok('GRANT USE SCHEMA ON SCHEMA lab.raw TO `reader@example.com`');
+    await ok('GRANT SELECT ON TABLE lab.raw.orders TO `reader@example.com`');
     const read = await sql('SELECT count(*) FROM lab.raw.orders', {}, userToken);
     expect(read.result.data_array).toEqual([['4']]);
     const write = await sql('DELETE FROM lab.raw.orders', {}, userToken);

@@ -370,9 +370,36 @@ export function createTablesService(deps: { db: Db; dialect: DialectName; dataDi
       }
       throw ucInvalid(`table_type ${input.table_type} cannot be created through this API (views are created with SQL CREATE VIEW).`);
     },
-    async listTables(input: z.output<typeof unityCatalog.ListTables>) {
+    /**
+     * Lists a schema's tables. `keep` (governance's visibility) drops rows before they are shaped, which is most of a
+     * large listing's cost; the page token still follows the unfiltered rows, so the caller can continue past them.
+     */
+    async listTables(input: z.output<typeof unityCatalog.ListTables>, keep?: (rows: { fullName: string; owner: string }[]) => Promise<Set<string>>) {
       const schema = await catalog.resolveSchema(input.catalog_name, input.schema_name);
       const limit = pageLimit(input.max_results, SERVER_MAX_PAGE);
+      const full = (name: string) => `${schema.catalogName}.${schema.schemaName}.${name}`;
+      if (keep) {
+        // Names and owners first; whole rows only for what the caller may see.
+        let q = db.selectFrom('uc_tables').select(['name', 'owner']).where('schema_id', '=', schema.id).orderBy(binaryText(dialect, 'name'));
+        if (input.page_token) q = q.where(binaryText(dialect, 'name'), '>', input.page_token);
+        if (limit !== undefined) q = q.limit(limit + 1);
+        const page = toPage(await q.execute(), limit);
+        const kept = await keep(page.rows.map((r) => ({ fullName: full(r.name), owner: r.owner })));
+        const names = page.rows.filter((r) => kept.has(full(r.name))).map((r) => r.name);
+        const rows: TableRow[] = [];
+        for (let i = 0; i < names.length; i += 500) {
+          rows.push(
+            ...(await db
+              .selectFrom('uc_tables')
+              .selectAll()
+              .where('schema_id', '=', schema.id)
+              .where('name', 'in', names.slice(i, i + 500))
+              .execute()),
+          );
+        }
+        rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+        return { tables: rows.map((r) => wire(r, schema)), ...(page.next_page_token ? { next_page_token: page.next_page_token } : {}) };
+      }
       let q = db.selectFrom('uc_tables').selectAll().where('schema_id', '=', schema.id).orderBy(binaryText(dialect, 'name'));
       if (input.page_token) q = q.where(binaryText(dialect, 'name'), '>', input.page_token);
       if (limit !== undefined) q = q.limit(limit + 1);
@@ -444,6 +471,11 @@ export function createTablesService(deps: { db: Db; dialect: DialectName; dataDi
         },
         fullName,
       );
+    },
+    /** Makes `owner` the owner of a table or view (the caller has checked the right to give it away). */
+    async setOwner(principal: Principal, fullName: string, owner: string): Promise<void> {
+      const { row } = await tableRow(fullName);
+      await db.updateTable('uc_tables').set({ owner, updated_at: now(), updated_by: principal.userName }).where('id', '=', row.id).execute();
     },
     /** Re-reads a table's schema from its log after a SQL write changed it. */
     async refreshSchema(tableId: string): Promise<void> {

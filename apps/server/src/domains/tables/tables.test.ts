@@ -131,8 +131,14 @@ describe.each(testBackends)('Unity Catalog tables on $name', (backend) => {
     }
     const missing = await s.call('GET', `${UC}/tables/lake.sales.nothing`);
     expect(missing.status).toBe(404);
-    expect(missing.body.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
+    expect(missing.body.error_code).toBe('TABLE_DOES_NOT_EXIST');
+    expect(missing.body.details[0]).toMatchObject({ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'TABLE_DOES_NOT_EXIST', metadata: {} });
     expect((await s.call('GET', `${UC}/tables/lake.nope.orders`)).status).toBe(404);
+    const noSchema = await s.call('GET', `${UC}/tables`, { catalog_name: 'lake', schema_name: 'nope' });
+    expect([noSchema.status, noSchema.body.error_code]).toEqual([404, 'SCHEMA_DOES_NOT_EXIST']);
+    const noCatalog = await s.call('POST', `${UC}/tables`, { ...base, catalog_name: 'nowhere', name: 't8' });
+    expect([noCatalog.status, noCatalog.body.error_code]).toEqual([404, 'CATALOG_DOES_NOT_EXIST']);
+    expect((await s.call('DELETE', `${UC}/tables/lake.sales.nothing`)).body.error_code).toBe('TABLE_DOES_NOT_EXIST');
     expect((await s.call('GET', `${UC}/tables/lake.sales`)).status).toBe(400);
     // nothing was left behind by the refused creates
     expect(fs.readdirSync(path.join(s.dataDir, 'warehouse', 'lake', 'sales'))).toEqual(['orders']);

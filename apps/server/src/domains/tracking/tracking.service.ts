@@ -3,6 +3,7 @@ import path from 'node:path';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { BulkColumn, BulkInserter, DialectName } from '../../platform/db.ts';
 import { AppError, invalidParameter, notFound } from '../../platform/errors.ts';
+import type { EventBus } from '../../platform/events.ts';
 import type { Principal } from '../../platform/http.ts';
 import { EXPERIMENT_OBJECT, type ExperimentAccess, readableExperiments, requireExperimentLevel } from './tracking.access.ts';
 import { searchExperimentRows, searchLoggedModelRows, searchRunRows } from './tracking.search.ts';
@@ -62,6 +63,62 @@ function chunks<T>(items: T[], size: number): T[][] {
   return out;
 }
 
+/** One stored point of a metric series. */
+interface SeriesPoint {
+  step: number;
+  timestamp: number;
+  value: number;
+  is_nan: number;
+}
+
+/**
+ * At most `maxResults` points of one series for a chart, chosen inside the database: the step range is cut into
+ * `maxResults - 1` equal buckets, each non-empty bucket gives its first point (lowest step), and the series' last
+ * point (highest step) is always kept. A short series comes back whole. The metrics table is keyed by timestamp, not
+ * step, so any step order means reading the whole series; doing it as one aggregate keeps a 1,000,000-point history
+ * a few hundred milliseconds instead of shipping every step to JavaScript first.
+ */
+async function sampleSeries(
+  db: Kysely<TrackingTables>,
+  dialect: DialectName,
+  seriesId: number,
+  maxResults: number,
+  range: { from: number; to: number } | undefined,
+): Promise<SeriesPoint[]> {
+  const inRange = sql<boolean>`series_id = ${seriesId}${range ? sql` and step >= ${range.from} and step <= ${range.to}` : sql``}`;
+  const stats = await sql<{ n: number; lo: number | null; hi: number | null }>`
+    select count(*) as n, min(step) as lo, max(step) as hi from metrics where ${inRange}`.execute(db);
+  const { n, lo, hi } = stats.rows[0] ?? { n: 0, lo: null, hi: null };
+  if (Number(n) === 0 || lo === null || hi === null) return [];
+  if (Number(n) <= maxResults) {
+    const all = await sql<SeriesPoint>`
+      select step, timestamp, value, is_nan from metrics where ${inRange} order by step, timestamp, value, is_nan`.execute(db);
+    return all.rows;
+  }
+  const last = await sql<SeriesPoint>`
+    select step, timestamp, value, is_nan from metrics where ${inRange} and step = ${hi}
+    order by timestamp desc, value desc, is_nan desc limit 1`.execute(db);
+  const lastPoint = last.rows[0] as SeriesPoint;
+  if (maxResults === 1) return [lastPoint];
+  const width = Math.max(1, Math.ceil((hi - lo + 1) / (maxResults - 1)));
+  // SQLite returns the other columns of an aggregate query from the row holding min(step); PostgreSQL says it
+  // with DISTINCT ON. Either way one pass over the series, and at most maxResults - 1 rows leave the database.
+  const firsts =
+    dialect === 'postgres'
+      ? await sql<SeriesPoint>`
+          select distinct on (bucket) step, timestamp, value, is_nan
+          from (select (step - ${lo}::bigint) / ${width}::bigint as bucket, step, timestamp, value, is_nan from metrics where ${inRange}) b
+          order by bucket, step, timestamp, value, is_nan`.execute(db)
+      : await sql<SeriesPoint>`
+          select min(step) as step, timestamp, value, is_nan from metrics where ${inRange}
+          group by (step - cast(${lo} as integer)) / cast(${width} as integer)`.execute(db);
+  const points = firsts.rows.map((r) => ({ step: Number(r.step), timestamp: Number(r.timestamp), value: r.value, is_nan: Number(r.is_nan) }));
+  points.sort((a, b) => a.step - b.step || a.timestamp - b.timestamp || a.value - b.value);
+  const tail = points[points.length - 1];
+  if (!tail || tail.step !== lastPoint.step || tail.timestamp !== lastPoint.timestamp || tail.value !== lastPoint.value) points.push(lastPoint);
+  return points;
+}
+
 function lifecycleStages(view: ViewType | undefined): string[] {
   if (view === 'DELETED_ONLY') return ['deleted'];
   if (view === 'ALL') return ['active', 'deleted'];
@@ -80,7 +137,15 @@ const METRIC_COLUMNS: BulkColumn[] = [
 ];
 
 /** Creates the tracking service; `access` decides experiment permissions, `bulkInsert` writes metric history. */
-export function createTrackingService(deps: { db: Db; dialect: DialectName; bulkInsert: BulkInserter; access: ExperimentAccess; now?: () => number }) {
+export function createTrackingService(deps: {
+  db: Db;
+  dialect: DialectName;
+  bulkInsert: BulkInserter;
+  access: ExperimentAccess;
+  /** Where logged dataset inputs are published (lineage records table → run edges from them). */
+  events?: Pick<EventBus, 'publish'>;
+  now?: () => number;
+}) {
   const { db, dialect, access, bulkInsert } = deps;
   const now = deps.now ?? Date.now;
 
@@ -841,6 +906,14 @@ export function createTrackingService(deps: { db: Db; dialect: DialectName; bulk
             .execute();
         }
       });
+      if (datasets.length > 0) {
+        await deps.events?.publish('tracking.run.inputs_logged', {
+          runId: row.run_uuid,
+          experimentId: String(row.experiment_id),
+          userName: principal.userName,
+          datasets: datasets.map(({ dataset: d }) => ({ name: d.name, digest: d.digest, sourceType: d.source_type, source: d.source })),
+        });
+      }
       return {};
     },
 
@@ -976,39 +1049,14 @@ export function createTrackingService(deps: { db: Db; dialect: DialectName; bulk
         );
       }
       const key = input.metric_key;
+      const range = input.start_step !== undefined && input.end_step !== undefined ? { from: input.start_step, to: input.end_step } : undefined;
       const out: Record<string, unknown>[] = [];
       for (const runId of runIds) {
         await authorizedRun(principal, runId, 'CAN_READ');
         const sid = await seriesIdOf(runId, key);
         if (sid === undefined) continue;
-        let stepQ = db.selectFrom('metrics').select('step').distinct().where('series_id', '=', sid);
-        if (input.start_step !== undefined && input.end_step !== undefined) {
-          stepQ = stepQ.where('step', '>=', input.start_step).where('step', '<=', input.end_step);
-        }
-        const steps = (await stepQ.orderBy('step').execute()).map((r) => r.step);
-        let chosen = steps;
-        if (steps.length > maxResults) {
-          // Evenly spaced steps, always keeping the first and the last.
-          const stride = Math.ceil(steps.length / maxResults);
-          const picked = new Set<number>();
-          for (let i = 0; i < steps.length; i += stride) picked.add(steps[i] as number);
-          picked.add(steps[steps.length - 1] as number);
-          chosen = [...picked];
-        }
-        const chosenSet = new Set(chosen);
-        for (const part of chunks(chosen, IN_CHUNK)) {
-          const rows = await db
-            .selectFrom('metrics')
-            .select(['timestamp', 'step', 'value', 'is_nan'])
-            .where('series_id', '=', sid)
-            .where('step', 'in', part)
-            .orderBy('step')
-            .orderBy('timestamp')
-            .orderBy('value')
-            .execute();
-          for (const r of rows) {
-            if (chosenSet.has(r.step)) out.push({ key, value: wireMetricValue(r.value, r.is_nan), timestamp: r.timestamp, step: r.step, run_id: runId });
-          }
+        for (const r of await sampleSeries(db, dialect, sid, maxResults, range)) {
+          out.push({ key, value: wireMetricValue(r.value, r.is_nan), timestamp: r.timestamp, step: r.step, run_id: runId });
         }
       }
       return { metrics: out };

@@ -38,25 +38,12 @@ function sameSecret(a: string, b: string): boolean {
 export type WebSessionService = ReturnType<typeof createWebSessionService>;
 
 /** Creates the session service; it reads principals only through the identity service. */
-export function createWebSessionService(deps: {
-  db: Kysely<WebTables>;
-  identity: Pick<IdentityService, 'login' | 'principalNames' | 'isAdmin' | 'getUser'>;
-  now?: () => number;
-}) {
+export function createWebSessionService(deps: { db: Kysely<WebTables>; identity: Pick<IdentityService, 'login' | 'principalById'>; now?: () => number }) {
   const { db, identity } = deps;
   const now = deps.now ?? Date.now;
 
-  async function principalFor(principalId: number): Promise<Principal | null> {
-    const names = await identity.principalNames([principalId]);
-    const entry = names.get(principalId);
-    if (!entry || (entry.kind !== 'user' && entry.kind !== 'service_principal')) return null;
-    if (entry.kind === 'user') {
-      // A deactivated user loses their sessions at once, as they lose their tokens.
-      const user = await identity.getUser(String(principalId)).catch(() => null);
-      if (!user?.active) return null;
-    }
-    return { id: principalId, userName: entry.name, kind: entry.kind, isAdmin: await identity.isAdmin(principalId) };
-  }
+  /** A deleted or deactivated principal loses its sessions at once, as it loses its tokens. */
+  const principalFor = (principalId: number): Promise<Principal | null> => identity.principalById(principalId);
 
   async function sessionPrincipal(sessionId: string): Promise<Principal | null> {
     const row = await db.selectFrom('web_sessions').select(['principal_id', 'expires_at']).where('id_hash', '=', sha256(sessionId)).executeTakeFirst();

@@ -4,6 +4,7 @@ import { Link } from '../../lib/router.tsx';
 import { useQuery } from '../../lib/use-query.ts';
 import { Empty, ErrorBox, formatTime, formatValue, Loading } from '../../shell/ui.tsx';
 import { ChartsPanel } from '../charts/ChartsPanel.tsx';
+import { LineageLink } from '../lineage/LineageLink.tsx';
 import { ArtifactsBrowser } from './ArtifactsBrowser.tsx';
 import type { Run } from './types.ts';
 
@@ -63,6 +64,9 @@ export function RunDetailPage({ experimentId, runId }: { experimentId: string; r
         <dt>User</dt>
         <dd>{run.info.user_id || '—'}</dd>
       </dl>
+      <p>
+        <LineageLink entity={`run:${run.info.run_id}`} label="Lineage of this run" />
+      </p>
       <KeyValueTable caption="Parameters" rows={run.data.params ?? []} empty="No parameters logged. Use mlflow.log_param." />
       <section>
         <h2>Metrics</h2>

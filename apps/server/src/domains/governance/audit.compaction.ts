@@ -1,0 +1,204 @@
+// Moves committed audit events from the staging table into the Delta table `system.access.audit`, and applies retention.
+//
+// Losing nothing and duplicating nothing when killed between any two steps rests on Delta's `txn` action:
+//   1. T = the version of the table's txn for APP_ID (the last batch known to be in Delta).
+//   2. Staged rows of batches <= T are already in Delta (a kill came after the commit, before the cleanup): delete them.
+//      Rows of batches > T were picked but never committed: release them (batch = null).
+//   3. Pick the next batch V = T + 1: mark waiting rows with it, write exactly the rows marked V to Delta in one commit
+//      carrying txn(APP_ID, V) — Delta skips a write whose txn version it already holds, and the commit is atomic.
+//   4. Delete the staged rows of batch V.
+// Rows are marked with an UPDATE instead of a "seq <= watermark" rule because PostgreSQL can commit a lower serial after
+// a higher one; an UPDATE only touches rows already committed, and a late row simply waits for the next batch.
+
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openDeltaTable } from '@weir/delta';
+import { type Kysely, sql } from 'kysely';
+import type { DialectName } from '../../platform/db.ts';
+import type { AuditTables } from './audit.log.ts';
+
+/** The Delta `txn` application id of audit compaction. */
+export const AUDIT_TXN_APP_ID = 'weir-audit-compaction';
+/** Most events written to Delta per commit (bounds memory and the size of one Parquet file). */
+const EVENTS_PER_COMMIT = 20_000;
+/** A PostgreSQL advisory lock key: one replica compacts at a time. */
+const COMPACTION_LOCK = 727_750;
+const DAY_MS = 86_400_000;
+
+/** Constants of every event (Databricks fills these from the account and workspace). */
+export interface AuditIdentity {
+  accountId: string;
+  workspaceId: string;
+}
+
+/** What one compaction did. */
+export interface CompactionResult {
+  /** Events moved from the staging table into Delta. */
+  moved: number;
+  /** Delta commits written. */
+  commits: number;
+  /** Rows removed from the Delta table by retention. */
+  expired: number;
+}
+
+/** Compaction of staged audit events into `system.access.audit`, run periodically, at shutdown and before audit reads. */
+export interface AuditCompactor {
+  /**
+   * Runs one compaction after any already running (so everything committed before the call moves). Retention is
+   * measured from `at` (default: now).
+   */
+  compact(at?: number): Promise<CompactionResult>;
+  /** Starts the periodic task. */
+  start(): void;
+  /** Stops the periodic task and runs a last compaction. */
+  stop(): Promise<void>;
+}
+
+function sqlString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+function utcDate(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** Creates the compactor over the staging table and the Delta table at `location()`. */
+export function createAuditCompactor(deps: {
+  db: Kysely<AuditTables>;
+  dialect: DialectName;
+  /** Directory of the managed Delta table `system.access.audit` (resolved through the tables domain). */
+  location: () => Promise<string>;
+  identity: AuditIdentity;
+  retentionDays: number;
+  intervalMs: number;
+  now?: () => number;
+  onError?: (err: unknown) => void;
+}): AuditCompactor {
+  const { db } = deps;
+  const now = deps.now ?? Date.now;
+  let tail: Promise<unknown> = Promise.resolve();
+  let timer: NodeJS.Timeout | null = null;
+  let stopped = false;
+
+  async function writeBatch(location: string, version: number): Promise<number> {
+    const rows = await db.selectFrom('audit_events').selectAll().where('batch', '=', version).orderBy('seq').execute();
+    if (rows.length === 0) return 0;
+    const file = path.join(os.tmpdir(), `weir-audit-${randomUUID()}.ndjson`);
+    const lines = rows.map((r) =>
+      JSON.stringify({
+        event_id: r.event_id,
+        event_time: Number(r.event_time),
+        request_id: r.request_id,
+        source_ip_address: r.source_ip_address,
+        user_agent: r.user_agent,
+        user_name: r.user_name,
+        service_name: r.service_name,
+        action_name: r.action_name,
+        request_params: JSON.parse(r.request_params) as Record<string, string>,
+        status_code: Number(r.status_code),
+        error_message: r.error_message,
+      }),
+    );
+    fs.writeFileSync(file, `${lines.join('\n')}\n`);
+    try {
+      const { accountId, workspaceId } = deps.identity;
+      const query = `SELECT ${sqlString(accountId)} AS account_id, ${sqlString(workspaceId)} AS workspace_id, '2.0' AS "version",
+        to_timestamp(event_time / 1000.0) AS event_time, CAST(epoch_ms(event_time) AS DATE) AS event_date,
+        source_ip_address, user_agent, CAST(NULL AS VARCHAR) AS session_id,
+        {'email': user_name, 'subject_name': user_name} AS user_identity,
+        service_name, action_name, request_id, request_params,
+        {'status_code': status_code, 'error_message': error_message, 'result': CAST(NULL AS VARCHAR)} AS response,
+        'WORKSPACE_LEVEL' AS audit_level, event_id,
+        {'run_by': user_name, 'run_as': user_name} AS identity_metadata
+      FROM read_json(${sqlString(file)}, format = 'newline_delimited', columns = {event_id: 'VARCHAR', event_time: 'BIGINT',
+        request_id: 'VARCHAR', source_ip_address: 'VARCHAR', user_agent: 'VARCHAR', user_name: 'VARCHAR', service_name: 'VARCHAR',
+        action_name: 'VARCHAR', request_params: 'MAP(VARCHAR, VARCHAR)', status_code: 'INTEGER', error_message: 'VARCHAR'})`;
+      await openDeltaTable(location).write(query, { mode: 'append', txn: { appId: AUDIT_TXN_APP_ID, version } });
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+    return rows.length;
+  }
+
+  async function compactUnlocked(at: number): Promise<CompactionResult> {
+    const location = await deps.location();
+    const table = openDeltaTable(location);
+    const result: CompactionResult = { moved: 0, commits: 0, expired: 0 };
+    let done = (await table.snapshot()).txns.get(AUDIT_TXN_APP_ID)?.version ?? 0;
+    await db.deleteFrom('audit_events').where('batch', '<=', done).execute();
+    await db.updateTable('audit_events').set({ batch: null }).where('batch', '>', done).execute();
+    for (;;) {
+      const nth = await db
+        .selectFrom('audit_events')
+        .select('seq')
+        .where('batch', 'is', null)
+        .orderBy('seq')
+        .offset(EVENTS_PER_COMMIT - 1)
+        .limit(1)
+        .executeTakeFirst();
+      const version = done + 1;
+      let mark = db.updateTable('audit_events').set({ batch: version }).where('batch', 'is', null);
+      if (nth) mark = mark.where('seq', '<=', nth.seq);
+      const marked = Number((await mark.executeTakeFirst()).numUpdatedRows);
+      if (marked === 0) break;
+      result.moved += await writeBatch(location, version);
+      result.commits++;
+      await db.deleteFrom('audit_events').where('batch', '<=', version).execute();
+      done = version;
+      if (!nth) break;
+    }
+    const cutoff = utcDate(at - deps.retentionDays * DAY_MS);
+    const expired = await table.delete(`event_date < DATE ${sqlString(cutoff)}`);
+    if (!expired.skipped) {
+      result.expired = expired.numAffectedRows;
+      // Expired Parquet files leave the disk once Delta's own retention (7 days of time travel) has passed.
+      await table.vacuum().catch(() => undefined);
+    }
+    return result;
+  }
+
+  async function compactOnce(at: number): Promise<CompactionResult> {
+    if (deps.dialect !== 'postgres') return compactUnlocked(at);
+    // Replicas share the staging table: an advisory lock held on one connection lets one of them compact at a time.
+    return db.connection().execute(async (conn) => {
+      await sql`select pg_advisory_lock(${COMPACTION_LOCK})`.execute(conn);
+      try {
+        return await compactUnlocked(at);
+      } finally {
+        await sql`select pg_advisory_unlock(${COMPACTION_LOCK})`.execute(conn);
+      }
+    });
+  }
+
+  function compact(at?: number): Promise<CompactionResult> {
+    // Runs one after another: a run already under way may have started before the caller's events committed.
+    const run = tail.catch(() => undefined).then(() => compactOnce(at ?? now()));
+    tail = run;
+    return run;
+  }
+
+  function schedule(): void {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      compact()
+        .catch((err) => deps.onError?.(err))
+        .finally(schedule);
+    }, deps.intervalMs);
+    timer.unref();
+  }
+
+  return {
+    compact,
+    start() {
+      stopped = false;
+      schedule();
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await compact();
+    },
+  };
+}
