@@ -185,14 +185,19 @@ export function createRegistryService(deps: {
     return row;
   }
 
-  async function versionRow(model: ModelRow, version: number, displayName: string): Promise<VersionRow> {
-    const row = await db
+  /** A live (not deleted) version of a model, or undefined. */
+  function findVersion(modelId: string, version: number): Promise<VersionRow | undefined> {
+    return db
       .selectFrom('model_versions')
       .selectAll()
-      .where('model_id', '=', model.model_id)
+      .where('model_id', '=', modelId)
       .where('version', '=', version)
       .where('deleted', '=', 0)
       .executeTakeFirst();
+  }
+
+  async function versionRow(model: ModelRow, version: number, displayName: string): Promise<VersionRow> {
+    const row = await findVersion(model.model_id, version);
     if (!row) throw notFound(`Model Version (name=${displayName}, version=${version}) not found`);
     return row;
   }
@@ -1224,13 +1229,7 @@ export function createRegistryService(deps: {
         if (!a) return null;
         version = Number(a.version);
       } else version = ref.version;
-      const v = await db
-        .selectFrom('model_versions')
-        .selectAll()
-        .where('model_id', '=', model.model_id)
-        .where('version', '=', version)
-        .where('deleted', '=', 0)
-        .executeTakeFirst();
+      const v = await findVersion(model.model_id, version);
       if (!v) return null;
       return {
         modelId: model.model_id,

@@ -1,6 +1,7 @@
 import { AppError } from '../../platform/errors.ts';
 import type { Principal } from '../../platform/http.ts';
 import type { CatalogService } from '../catalog/index.ts';
+import { parsePrivilege } from '../governance/governance.privileges.ts';
 import type { Privilege, Securable, SecurableType } from '../governance/governance.types.ts';
 import type { TablesService } from '../tables/index.ts';
 import { SqlCursor, splitTopLevel } from './sql.cursor.ts';
@@ -22,34 +23,12 @@ export interface SqlGrantStore {
   setOwner(caller: Principal, securable: Securable, owner: string): Promise<void>;
 }
 
-const PRIVILEGES = new Set<string>([
-  'ALL_PRIVILEGES',
-  'MANAGE',
-  'BROWSE',
-  'USE_CATALOG',
-  'USE_SCHEMA',
-  'SELECT',
-  'MODIFY',
-  'EXECUTE',
-  'READ_VOLUME',
-  'WRITE_VOLUME',
-  'CREATE_CATALOG',
-  'CREATE_SCHEMA',
-  'CREATE_TABLE',
-  'CREATE_VOLUME',
-  'CREATE_FUNCTION',
-  'CREATE_MODEL',
-]);
-
-/** Reads `USE CATALOG`, `use_catalog` or `ALL PRIVILEGES` into Databricks' spelling. */
+/** Reads `USE CATALOG`, `use_catalog`, `ALL` or `ALL PRIVILEGES` into Databricks' spelling. */
 function privilegeOf(text: string): Privilege {
-  const p = text
-    .trim()
-    .toUpperCase()
-    .replace(/[\s_]+/g, '_');
-  const normalized = p === 'ALL' ? 'ALL_PRIVILEGES' : p;
-  if (!PRIVILEGES.has(normalized)) throw sqlInvalid(`[INVALID_PARAMETER_VALUE] Unknown privilege '${text.trim()}'.`);
-  return normalized as Privilege;
+  // SQL also accepts a bare `ALL` (GRANT ALL ON ...); everything else reads as the permissions API does.
+  const privilege = /^\s*all\s*$/i.test(text) ? 'ALL_PRIVILEGES' : parsePrivilege(text);
+  if (!privilege) throw sqlInvalid(`[INVALID_PARAMETER_VALUE] Unknown privilege '${text.trim()}'.`);
+  return privilege;
 }
 
 const TYPE_WORDS: [string[], SecurableType][] = [
