@@ -1,6 +1,11 @@
 // Web UI benchmark: Weir's UI vs stock MLflow's UI (`mlflow server`), measured with Playwright in Chromium.
 //
 //   npx tsx bench/ui/bench.ts [--runs 100000] [--metric-keys 50] [--points 100000] [--repeat 3] [--out DIR]
+//                             [--data DIR] [--only weir|mlflow]
+//
+// --data DIR keeps the servers' stores in DIR and records what was seeded in DIR/seeded.json; a later run with the same
+// --data, --runs, --metric-keys and --points reuses them instead of seeding again (seeding 100,000 runs × 50 metrics
+// takes 13–17 minutes). --only measures one UI (for profiling; the README's figures come from runs of both).
 //
 // Both servers get the same data: one experiment of N runs (K metrics, 3 params each) and one run with a
 // P-point metric. Weir is seeded through its REST API; MLflow's store is bulk-seeded with MLflow's own
@@ -12,7 +17,7 @@
 //      with the highest `acc` (timed inside the page: pointerdown → the animation frame that shows it)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
@@ -34,6 +39,36 @@ const METRIC_KEYS = Number(arg('metric-keys', '50'));
 const POINTS = Number(arg('points', '100000'));
 const REPEAT = Number(arg('repeat', '3'));
 const OUT = resolve(arg('out', join(ROOT, 'bench/ui/work')));
+const DATA = arg('data', '') ? resolve(arg('data', '')) : undefined;
+const ONLY = arg('only', '');
+if (ONLY !== '' && ONLY !== 'weir' && ONLY !== 'mlflow') throw new Error('--only takes weir or mlflow');
+const UIS: ('weir' | 'mlflow')[] = ONLY === 'weir' ? ['weir'] : ONLY === 'mlflow' ? ['mlflow'] : ['mlflow', 'weir'];
+
+/** Ids of the seeded experiment and history run in one server's store. */
+interface SeededIds {
+  experimentId: string;
+  historyRun: string;
+}
+/** DIR/seeded.json: the data set a --data directory holds, and each store's ids once its seeding finished. */
+interface Seeded {
+  runs: number;
+  metricKeys: number;
+  points: number;
+  weir?: SeededIds;
+  mlflow?: SeededIds;
+}
+
+/** What `dir` already holds for this run's data set; refuses a directory seeded with other sizes. */
+function readSeeded(dir: string): Seeded {
+  const file = join(dir, 'seeded.json');
+  const fresh: Seeded = { runs: RUNS, metricKeys: METRIC_KEYS, points: POINTS };
+  if (!existsSync(file)) return fresh;
+  const seeded = JSON.parse(readFileSync(file, 'utf8')) as Seeded;
+  if (seeded.runs !== RUNS || seeded.metricKeys !== METRIC_KEYS || seeded.points !== POINTS) {
+    throw new Error(`${dir} holds ${seeded.runs} runs × ${seeded.metricKeys} metrics and a ${seeded.points}-point metric; pass those sizes or another --data`);
+  }
+  return seeded;
+}
 
 // --- the same deterministic values as bench/tracking (seed_mlflow.py run_metrics / run_params / history_value) ---
 const LRS = ['0.1', '0.01', '0.001'];
@@ -393,28 +428,37 @@ const median = (xs: number[]) => {
 
 async function main() {
   mkdirSync(OUT, { recursive: true });
-  const work = mkdtempSync(join(os.tmpdir(), 'weir-bench-ui-'));
+  if (DATA) mkdirSync(DATA, { recursive: true });
+  const work = DATA ?? mkdtempSync(join(os.tmpdir(), 'weir-bench-ui-'));
+  const seeded = readSeeded(work);
   const servers: Server[] = [];
   const browser = await launchBrowser();
   const results: Record<string, { runsPage: number[]; chart: number[]; sort: number[]; chartHistoryApi?: number[] }> = {};
   try {
-    const weir = await start('weir', join(work, 'weir'));
-    servers.push(weir);
-    const mlflow = await start('mlflow', join(work, 'mlflow'));
-    servers.push(mlflow);
-    // Both stores are filled at the same time (Weir through REST, MLflow by its bulk seeder) to halve the wait.
-    log(`seeding Weir (REST) and MLflow (bulk insert with MLflow's models): ${RUNS} runs × ${METRIC_KEYS} metrics, ${POINTS}-point metric`);
     const t0 = Date.now();
-    const timed = async <T>(name: string, seeding: Promise<T>): Promise<T> => {
-      const ids = await seeding;
-      log(`seeded ${name} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-      return ids;
-    };
-    const [weirIds, mlflowIds] = await Promise.all([timed('Weir', seedWeir(weir)), timed('MLflow', seedMlflow(mlflow))]);
-    const targets: Target[] = [
-      { name: 'mlflow', server: mlflow, ...mlflowIds },
-      { name: 'weir', server: weir, ...weirIds },
-    ];
+    // Both stores are filled at the same time (Weir through REST, MLflow by its bulk seeder) to halve the wait.
+    const targets: Target[] = await Promise.all(
+      UIS.map(async (name): Promise<Target> => {
+        const server = await start(name, join(work, name));
+        servers.push(server);
+        let ids = seeded[name];
+        if (ids) {
+          log(`${name}: reusing the store seeded in ${work}`);
+        } else {
+          log(
+            `seeding ${name} (${name === 'weir' ? 'REST' : "bulk insert with MLflow's models"}): ${RUNS} runs × ${METRIC_KEYS} metrics, ${POINTS}-point metric`,
+          );
+          ids = await (name === 'weir' ? seedWeir(server) : seedMlflow(server as Server & { dbUri: string })).catch((err: Error) => {
+            throw new Error(`${err.message}${DATA ? ` (a run stopped while seeding leaves ${join(work, name)} half-seeded: remove it)` : ''}`);
+          });
+          log(`seeded ${name} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+          // Recorded only once the seeding finished, so a half-seeded store is never reused.
+          seeded[name] = ids;
+          if (DATA) writeFileSync(join(work, 'seeded.json'), `${JSON.stringify(seeded, null, 2)}\n`);
+        }
+        return { name, server, ...ids };
+      }),
+    );
     const sortFailed = new Set<string>();
     for (const t of targets) {
       // One unmeasured load warms each server's caches and Chromium's, as a returning user would have them.
@@ -446,7 +490,18 @@ async function main() {
   } finally {
     await browser.close();
     for (const s of servers) await s.stop();
-    rmSync(work, { recursive: true, force: true });
+    if (!DATA) rmSync(work, { recursive: true, force: true });
+  }
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  if (UIS.length === 1) {
+    const r = results[UIS[0] as string] as { runsPage: number[]; chart: number[]; sort: number[]; chartHistoryApi?: number[] };
+    const one = `${UIS[0]} UI (median of ${REPEAT}, ms): runs page ${median(r.runsPage)}, sort by acc ${sortCell(r.sort)}, chart ${median(r.chart)}${r.chartHistoryApi?.length ? ` (sampled-history request ${median(r.chartHistoryApi)})` : ''}`;
+    writeFileSync(
+      join(OUT, `results-${stamp}.json`),
+      JSON.stringify({ runs: RUNS, metricKeys: METRIC_KEYS, points: POINTS, repeat: REPEAT, results }, null, 2),
+    );
+    console.log(one);
+    return;
   }
   const w = results.weir as { runsPage: number[]; chart: number[]; sort: number[] };
   const m = results.mlflow as { runsPage: number[]; chart: number[]; sort: number[] };
@@ -457,7 +512,6 @@ async function main() {
     `| sort by a metric (acc): press → first sorted row shown | ${sortCell(m.sort)} | ${sortCell(w.sort)} | ${ratio(m.sort, w.sort)} |`,
     `| run chart, ${POINTS.toLocaleString('en-US')}-point metric drawn | ${median(m.chart)} | ${median(w.chart)} | ${(median(m.chart) / median(w.chart)).toFixed(1)}× |`,
   ];
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   writeFileSync(join(OUT, `results-${stamp}.json`), JSON.stringify({ runs: RUNS, metricKeys: METRIC_KEYS, points: POINTS, repeat: REPEAT, results }, null, 2));
   writeFileSync(join(OUT, `results-${stamp}.md`), `${lines.join('\n')}\n`);
   console.log(lines.join('\n'));

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Web UI benchmark: stock MLflow's UI vs Weir's UI, side by side in one run, in Debian's Chromium.
 #
-#   bash bench/ui/run.sh [--runs 100000] [--points 100000] [--repeat 3] [--out DIR]
+#   bash bench/ui/run.sh [--runs 100000] [--points 100000] [--repeat 3] [--out DIR] [--data DIR] [--only weir|mlflow]
+#
+# --data DIR keeps the seeded stores there and reuses them on the next run with the same sizes (see README.md).
 #
 # Uses the pinned MLflow of bench/tracking (bench/tracking/.venv, created by bash bench/tracking/run.sh, or
 # MLFLOW_BENCH_BIN / MLFLOW_BENCH_PYTHON), builds the web UI, then runs bench.ts with tsx. Prints a table of

@@ -147,4 +147,34 @@ export const trackingMigrations: Migration[] = [
         .execute();
     },
   },
+  {
+    // Sorting runs by a metric walks this index in value order within the searched experiment and stops after a page,
+    // instead of looking up the key for every run of the experiment and sorting them all. It replaces the (key, value)
+    // index, which no query used, so a metric write still maintains the same number of indexes.
+    id: '0101_latest_metrics_by_experiment',
+    async up(db) {
+      await db.schema.alterTable('latest_metrics').addColumn('experiment_id', 'integer').execute();
+      await sql`update latest_metrics set experiment_id = (select r.experiment_id from runs r where r.run_uuid = latest_metrics.run_uuid)`.execute(db);
+      await db.schema.dropIndex('latest_metrics_key_value').execute();
+      await db.schema.createIndex('latest_metrics_experiment_key_value').on('latest_metrics').columns(['experiment_id', 'key', 'is_nan', 'value']).execute();
+    },
+  },
+  {
+    // Charts sample a series by step; the history is keyed by timestamp. metric_steps is a step-keyed copy of the first
+    // point at each step, filled in when a chart asks (see refreshSeriesSteps), so logging metrics costs no more.
+    id: '0102_metric_steps',
+    async up(db, dialect) {
+      await db.schema.alterTable('latest_metrics').addColumn('stepped_through', 'bigint').execute();
+      await db.schema
+        .createTable('metric_steps')
+        .addColumn('series_id', 'integer', (c) => c.notNull())
+        .addColumn('step', 'bigint', (c) => c.notNull())
+        .addColumn('timestamp', 'bigint', (c) => c.notNull())
+        .addColumn('value', 'double precision', (c) => c.notNull())
+        .addColumn('is_nan', 'smallint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('metric_steps_pk', ['series_id', 'step'])
+        .modifyEnd(dialect === 'postgres' ? sql`` : sql`without rowid`)
+        .execute();
+    },
+  },
 ];

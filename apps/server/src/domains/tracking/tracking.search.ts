@@ -123,6 +123,8 @@ function orderTerms(dialect: DialectName, ob: OrderByClause, index: number) {
   if (!column || ob.type === 'dataset') throw new AppError('INVALID_PARAMETER_VALUE', `Invalid order_by entity: ${ob.key}`);
   const ref = sql.ref(column);
   const value = dialect === 'postgres' && ['r.name', 'r.status', 'r.user_id', 'r.artifact_uri', 'r.run_uuid'].includes(column) ? sql`${ref} collate "C"` : ref;
+  // Only end_time can be NULL; leaving the NULL test off the others lets the (experiment, start_time) index order them.
+  if (column !== 'r.end_time') return { join: sql``, order: [sql`${value} ${dir}`] };
   return { join: sql``, order: [sql`(case when ${ref} is null then 1 else 0 end) asc`, sql`${value} ${dir}`] };
 }
 
@@ -139,8 +141,14 @@ export async function searchRunRows(
     sql<SqlBool>`r.lifecycle_stage in (${sql.join(opts.stages.map((s) => sql`${s}`))})`,
     ...clauses.map((c) => runClause(dialect, c)),
   ];
-  const terms = orderBy.map((ob, i) => orderTerms(dialect, ob, i));
   const runIdOrder = dialect === 'postgres' ? sql`r.run_uuid collate "C" asc` : sql`r.run_uuid asc`;
+  const [head, ...rest] = orderBy;
+  if (head?.type === 'metric') {
+    const restTerms = rest.map((ob, i) => orderTerms(dialect, ob, i + 1));
+    const restOrder = [...restTerms.flatMap((t) => t.order), sql`r.start_time desc`, runIdOrder];
+    return metricOrderedRuns(db, { ...opts, key: head.key, ascending: head.ascending, where, joins: restTerms.map((t) => t.join), restOrder });
+  }
+  const terms = orderBy.map((ob, i) => orderTerms(dialect, ob, i));
   const order = [...terms.flatMap((t) => t.order), sql`r.start_time desc`, runIdOrder];
   const query = sql<TrackingTables['runs']>`select r.* from runs r ${sql.join(
     terms.map((t) => t.join),
@@ -148,6 +156,65 @@ export async function searchRunRows(
   )} where ${sql.join(where, sql` and `)} order by ${sql.join(order)} limit ${opts.limit} offset ${opts.offset}`;
   const result = await query.execute(db);
   return result.rows;
+}
+
+/**
+ * Runs ordered by a metric first: those with a value (in value order), then those whose value is NaN, then those
+ * without the key — the order of the general query, read one part after the other. The first part walks the
+ * (experiment, key, is_nan, value) index from the best value and stops once the page is full, so sorting 100,000 runs
+ * by a metric reads about a page of rows instead of every run's value. A later part is read only when the page reaches
+ * past the earlier ones; a part's row count is needed only when the page starts beyond it.
+ */
+async function metricOrderedRuns(
+  db: Db,
+  opts: {
+    experimentIds: number[];
+    stages: string[];
+    key: string;
+    ascending: boolean;
+    where: Expression<SqlBool>[];
+    joins: RawBuilder<unknown>[];
+    restOrder: RawBuilder<unknown>[];
+    offset: number;
+    limit: number;
+  },
+): Promise<TrackingTables['runs'][]> {
+  const dir = sql.raw(opts.ascending ? 'asc' : 'desc');
+  const experiments = sql.join(opts.experimentIds.map((id) => sql`${id}`));
+  const where = sql.join(opts.where, sql` and `);
+  const joins = sql.join(opts.joins, sql` `);
+  const order = sql.join(opts.restOrder);
+  // CROSS JOIN keeps latest_metrics the outer table on SQLite, so its index supplies the value order.
+  const withKey = (isNan: number) => ({
+    rows: (limit: number, offset: number) =>
+      sql<TrackingTables['runs']>`select r.* from latest_metrics m0 cross join runs r ${joins}
+        where m0.experiment_id in (${experiments}) and m0.key = ${opts.key} and m0.is_nan = ${isNan} and r.run_uuid = m0.run_uuid and ${where}
+        order by m0.value ${dir}, ${order} limit ${limit} offset ${offset}`,
+    count: sql<{ n: number | string }>`select count(*) as n from latest_metrics m0 cross join runs r
+        where m0.experiment_id in (${experiments}) and m0.key = ${opts.key} and m0.is_nan = ${isNan} and r.run_uuid = m0.run_uuid and ${where}`,
+  });
+  const withoutKey = sql<SqlBool>`not exists (select 1 from latest_metrics m0 where m0.run_uuid = r.run_uuid and m0.key = ${opts.key})`;
+  const parts = [
+    withKey(0),
+    withKey(1),
+    {
+      rows: (limit: number, offset: number) =>
+        sql<TrackingTables['runs']>`select r.* from runs r ${joins} where ${where} and ${withoutKey} order by ${order} limit ${limit} offset ${offset}`,
+      count: sql<{ n: number | string }>`select count(*) as n from runs r where ${where} and ${withoutKey}`,
+    },
+  ];
+  const out: TrackingTables['runs'][] = [];
+  let skip = opts.offset;
+  for (const part of parts) {
+    const need = opts.limit - out.length;
+    if (need <= 0) break;
+    const rows = (await part.rows(need, skip).execute(db)).rows;
+    out.push(...rows);
+    if (rows.length === need) break;
+    // This part ended inside the page (the next part starts at its first row), or before it (skip its rows).
+    skip = rows.length > 0 ? 0 : skip - Number((await part.count.execute(db)).rows[0]?.n ?? 0);
+  }
+  return out;
 }
 
 const EXPERIMENT_ATTRIBUTE_COLUMNS: Record<string, string> = {

@@ -71,49 +71,100 @@ interface SeriesPoint {
   is_nan: number;
 }
 
+/** A literal integer on both engines (better-sqlite3 binds JS numbers as REAL, which would make `/` divide exactly). */
+const int = (v: number) => sql`cast(${v} as bigint)`;
+
 /**
- * At most `maxResults` points of one series for a chart, chosen inside the database: the step range is cut into
- * `maxResults - 1` equal buckets, each non-empty bucket gives its first point (lowest step), and the series' last
- * point (highest step) is always kept. A short series comes back whole. The metrics table is keyed by timestamp, not
- * step, so any step order means reading the whole series; doing it as one aggregate keeps a 1,000,000-point history
- * a few hundred milliseconds instead of shipping every step to JavaScript first.
+ * Brings `metric_steps` (the first point of each distinct step of a series, keyed by step) up to date with the
+ * series' history, so the sampler can seek by step instead of sorting the whole series. Runs when a chart asks, not
+ * when metrics are logged: logging stays one insert into `metrics`. `latest_metrics.stepped_through` says up to which
+ * timestamp the step table holds the series; points are appended in timestamp order (the history's key), so catching
+ * up reads only the points logged since. A write of a point at or before that timestamp clears it (see writeMetrics)
+ * and the next chart rebuilds the series' steps.
+ */
+async function refreshSeriesSteps(db: Kysely<TrackingTables>, seriesId: number): Promise<void> {
+  const state = async (q: Kysely<TrackingTables>) => {
+    const row = await q.selectFrom('latest_metrics').select('stepped_through').where('series_id', '=', seriesId).executeTakeFirst();
+    const newest = await sql<{ ts: number | null }>`select max(timestamp) as ts from metrics where series_id = ${seriesId}`.execute(q);
+    const ts = newest.rows[0]?.ts;
+    return { through: row?.stepped_through ?? null, newest: ts === null || ts === undefined ? null : Number(ts) };
+  };
+  const seen = await state(db);
+  if (seen.newest === null || (seen.through !== null && Number(seen.through) >= seen.newest)) return;
+  await db.transaction().execute(async (trx) => {
+    // A write first: it takes SQLite's write lock, or the series' row lock on PostgreSQL, which metric writers take
+    // too (their latest_metrics upsert), so no point lands between reading the state and recording it.
+    await sql`update latest_metrics set stepped_through = stepped_through where series_id = ${seriesId}`.execute(trx);
+    const now = await state(trx);
+    if (now.newest === null || (now.through !== null && Number(now.through) >= now.newest)) return;
+    if (now.through === null) await sql`delete from metric_steps where series_id = ${seriesId}`.execute(trx);
+    // In history order the first point of a step is inserted first and later ones are ignored; points after the
+    // recorded timestamp come after every point already in the table, so they never displace one.
+    const after = now.through === null ? sql`` : sql` and timestamp > ${int(Number(now.through))}`;
+    await sql`insert into metric_steps (series_id, step, timestamp, value, is_nan)
+      select series_id, step, timestamp, value, is_nan from metrics where series_id = ${seriesId}${after} and timestamp <= ${int(now.newest)}
+      order by timestamp, step, value, is_nan
+      on conflict do nothing`.execute(trx);
+    await sql`update latest_metrics set stepped_through = ${int(now.newest)} where series_id = ${seriesId}`.execute(trx);
+  });
+}
+
+/**
+ * At most `maxResults` points of one series for a chart: the step range is cut into `maxResults - 1` equal buckets,
+ * each non-empty bucket gives its first point (lowest step), and the series' last point (highest step) is always kept.
+ * A short series comes back whole. The history is keyed by timestamp, so the buckets are found in `metric_steps`
+ * (kept up to date by {@link refreshSeriesSteps}): one index seek per bucket instead of a pass over every point.
  */
 async function sampleSeries(
   db: Kysely<TrackingTables>,
-  dialect: DialectName,
   seriesId: number,
   maxResults: number,
   range: { from: number; to: number } | undefined,
 ): Promise<SeriesPoint[]> {
-  const inRange = sql<boolean>`series_id = ${seriesId}${range ? sql` and step >= ${range.from} and step <= ${range.to}` : sql``}`;
-  const stats = await sql<{ n: number; lo: number | null; hi: number | null }>`
-    select count(*) as n, min(step) as lo, max(step) as hi from metrics where ${inRange}`.execute(db);
-  const { n, lo, hi } = stats.rows[0] ?? { n: 0, lo: null, hi: null };
-  if (Number(n) === 0 || lo === null || hi === null) return [];
-  if (Number(n) <= maxResults) {
+  const inRange = (column: string) =>
+    sql<boolean>`${sql.ref(column)} = ${seriesId}${range ? sql` and step >= ${int(range.from)} and step <= ${int(range.to)}` : sql``}`;
+  const few = await sql<{ n: number | string }>`
+    select count(*) as n from (select 1 from metrics where ${inRange('series_id')} limit ${maxResults + 1}) p`.execute(db);
+  const n = Number(few.rows[0]?.n ?? 0);
+  if (n === 0) return [];
+  if (n <= maxResults) {
     const all = await sql<SeriesPoint>`
-      select step, timestamp, value, is_nan from metrics where ${inRange} order by step, timestamp, value, is_nan`.execute(db);
-    return all.rows;
+      select step, timestamp, value, is_nan from metrics where ${inRange('series_id')} order by step, timestamp, value, is_nan`.execute(db);
+    return all.rows.map((r) => ({ step: Number(r.step), timestamp: Number(r.timestamp), value: r.value, is_nan: Number(r.is_nan) }));
   }
+  await refreshSeriesSteps(db, seriesId);
+  // Two subqueries: SQLite answers a lone min() or max() with one seek, both in one select with a scan.
+  const bounds = await sql<{ lo: number | null; hi: number | null }>`
+    select (select min(step) from metric_steps where ${inRange('series_id')}) as lo, (select max(step) from metric_steps where ${inRange('series_id')}) as hi`.execute(
+    db,
+  );
+  const { lo, hi } = bounds.rows[0] ?? { lo: null, hi: null };
+  if (lo === null || hi === null) return [];
+  const [low, high] = [Number(lo), Number(hi)];
+  // The latest timestamp at that step first (a backwards walk of the history key that stops at the first match), then
+  // a seek: one ORDER BY over all three columns makes SQLite sort every point of the series instead.
   const last = await sql<SeriesPoint>`
-    select step, timestamp, value, is_nan from metrics where ${inRange} and step = ${hi}
-    order by timestamp desc, value desc, is_nan desc limit 1`.execute(db);
-  const lastPoint = last.rows[0] as SeriesPoint;
+    select step, timestamp, value, is_nan from metrics
+    where series_id = ${seriesId} and step = ${int(high)}
+      and timestamp = (select max(timestamp) from metrics where series_id = ${seriesId} and step = ${int(high)})
+    order by value desc, is_nan desc limit 1`.execute(db);
+  const lastRow = last.rows[0] as SeriesPoint;
+  const lastPoint = { step: Number(lastRow.step), timestamp: Number(lastRow.timestamp), value: lastRow.value, is_nan: Number(lastRow.is_nan) };
   if (maxResults === 1) return [lastPoint];
-  const width = Math.max(1, Math.ceil((hi - lo + 1) / (maxResults - 1)));
-  // SQLite returns the other columns of an aggregate query from the row holding min(step); PostgreSQL says it
-  // with DISTINCT ON. Either way one pass over the series, and at most maxResults - 1 rows leave the database.
-  const firsts =
-    dialect === 'postgres'
-      ? await sql<SeriesPoint>`
-          select distinct on (bucket) step, timestamp, value, is_nan
-          from (select (step - ${lo}::bigint) / ${width}::bigint as bucket, step, timestamp, value, is_nan from metrics where ${inRange}) b
-          order by bucket, step, timestamp, value, is_nan`.execute(db)
-      : await sql<SeriesPoint>`
-          select min(step) as step, timestamp, value, is_nan from metrics where ${inRange}
-          group by (step - cast(${lo} as integer)) / cast(${width} as integer)`.execute(db);
+  const width = Math.max(1, Math.ceil((high - low + 1) / (maxResults - 1)));
+  // One row per bucket start; each finds its bucket's lowest step with one seek in metric_steps' (series, step) key.
+  // CROSS JOIN keeps the bucket list the outer loop on SQLite (otherwise it may scan the steps and probe each bucket).
+  const firsts = await sql<SeriesPoint>`
+    with recursive buckets(s) as (
+      select ${int(low)} union all select s + ${int(width)} from buckets where s + ${int(width)} <= ${int(high)}
+    ),
+    firsts(step) as (
+      select (select min(x.step) from metric_steps x where x.series_id = ${seriesId} and x.step >= buckets.s and x.step < buckets.s + ${int(width)}) from buckets
+    )
+    select m.step, m.timestamp, m.value, m.is_nan from firsts cross join metric_steps m
+    where m.series_id = ${seriesId} and m.step = firsts.step
+    order by m.step`.execute(db);
   const points = firsts.rows.map((r) => ({ step: Number(r.step), timestamp: Number(r.timestamp), value: r.value, is_nan: Number(r.is_nan) }));
-  points.sort((a, b) => a.step - b.step || a.timestamp - b.timestamp || a.value - b.value);
   const tail = points[points.length - 1];
   if (!tail || tail.step !== lastPoint.step || tail.timestamp !== lastPoint.timestamp || tail.value !== lastPoint.value) points.push(lastPoint);
   return points;
@@ -338,6 +389,7 @@ export function createTrackingService(deps: {
     if (metrics.length === 0) return;
     const rows = metrics.map((m) => ({
       run_uuid: run.run_uuid,
+      experiment_id: run.experiment_id,
       key: m.key,
       timestamp: m.timestamp,
       step: m.step ?? 0,
@@ -372,7 +424,7 @@ export function createTrackingService(deps: {
     // The upsert created any new series; their ids key the history rows.
     const series = await q
       .selectFrom('latest_metrics')
-      .select(['series_id', 'key'])
+      .select(['series_id', 'key', 'stepped_through'])
       .where('run_uuid', '=', run.run_uuid)
       .where(
         'key',
@@ -381,6 +433,20 @@ export function createTrackingService(deps: {
       )
       .execute();
     const seriesOf = new Map(series.map((r) => [r.key, r.series_id]));
+    // A point at or before the timestamp a series' step table was built through would be missed by its catch-up (which
+    // reads only later points): such a write makes the next chart rebuild that series' steps. Appends cost nothing.
+    const throughOf = new Map(series.map((r) => [r.key, r.stepped_through]));
+    const stale = new Set<number>();
+    for (const r of rows) {
+      const through = throughOf.get(r.key);
+      if (through !== null && through !== undefined && r.timestamp <= Number(through)) stale.add(seriesOf.get(r.key) as number);
+    }
+    if (stale.size > 0)
+      await q
+        .updateTable('latest_metrics')
+        .set({ stepped_through: null })
+        .where('series_id', 'in', [...stale])
+        .execute();
     // Exact duplicates are dropped by the primary key, as in MLflow.
     await bulkInsert(
       q,
@@ -1055,7 +1121,7 @@ export function createTrackingService(deps: {
         await authorizedRun(principal, runId, 'CAN_READ');
         const sid = await seriesIdOf(runId, key);
         if (sid === undefined) continue;
-        for (const r of await sampleSeries(db, dialect, sid, maxResults, range)) {
+        for (const r of await sampleSeries(db, sid, maxResults, range)) {
           out.push({ key, value: wireMetricValue(r.value, r.is_nan), timestamp: r.timestamp, step: r.step, run_id: runId });
         }
       }

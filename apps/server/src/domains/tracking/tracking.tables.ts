@@ -27,7 +27,21 @@ export interface TrackingTables {
   params: { run_uuid: string; key: string; value: string };
   tags: { run_uuid: string; key: string; value: string };
   metrics: { series_id: number; timestamp: number; step: number; value: number; is_nan: number };
-  latest_metrics: { series_id: Generated<number>; run_uuid: string; key: string; timestamp: number; step: number; value: number; is_nan: number };
+  latest_metrics: {
+    series_id: Generated<number>;
+    run_uuid: string;
+    /** The run's experiment (runs never move), so a metric sort can walk one experiment's values in order. */
+    experiment_id: number | null;
+    key: string;
+    timestamp: number;
+    step: number;
+    value: number;
+    is_nan: number;
+    /** metric_steps holds this series' points up to this timestamp; null: not built (or a point was logged before it). */
+    stepped_through: number | null;
+  };
+  /** The first point of each distinct step of a series (derived from `metrics` when a chart samples it). */
+  metric_steps: { series_id: number; step: number; timestamp: number; value: number; is_nan: number };
   datasets: {
     dataset_uuid: string;
     experiment_id: number;

@@ -33,7 +33,7 @@ export function RunsPage({ experimentId, initialFilter }: { experimentId: string
   const [groupBy, setGroupBy] = useState('');
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [view, setView] = useState<'table' | 'charts'>('table');
-  const { runs, hasMore, loadMore, loading, error } = useRuns(experimentId, filter, orderByClause(sort.column, sort.ascending));
+  const { runs, hasMore, loadMore, completeFirstPage, loading, error } = useRuns(experimentId, filter, orderByClause(sort.column, sort.ascending));
   const keys = useMemo(() => keysOfRuns(runs), [runs]);
   const allColumns: RunColumn[] = useMemo(
     () => [
@@ -94,7 +94,15 @@ export function RunsPage({ experimentId, initialFilter }: { experimentId: string
           </fieldset>
         </details>
         <label htmlFor={`${id}-group`}>Group by param</label>
-        <select id={`${id}-group`} value={groupBy} onChange={(e) => setGroupBy(e.target.value)}>
+        <select
+          id={`${id}-group`}
+          value={groupBy}
+          onChange={(e) => {
+            setGroupBy(e.target.value);
+            // Groups count the loaded runs: load the whole first page for them now.
+            if (e.target.value) completeFirstPage();
+          }}
+        >
           <option value="">No grouping</option>
           {keys.params.map((k) => (
             <option key={k}>{k}</option>
