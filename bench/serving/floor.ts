@@ -7,7 +7,10 @@ import * as ort from 'onnxruntime-node';
 
 const [file, portArg] = process.argv.slice(2);
 if (!file || !portArg) throw new Error('usage: floor.ts MODEL.onnx PORT');
-const session = await ort.InferenceSession.create(file);
+// The same session options as Weir's runtime (serving.runtime.ts): pool threads sleep between runs instead of spinning.
+const session = await ort.InferenceSession.create(file, {
+  extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+});
 const input = session.inputNames[0] as string;
 const outputs = session.outputNames;
 const app = Fastify({ logger: false });

@@ -100,14 +100,12 @@ async function main(): Promise<number> {
   let server: ChildProcess | undefined;
   const started = Date.now();
   try {
-    server = spawn(
-      process.execPath,
-      [path.join(ROOT, 'apps/cli/bin/weir.js'), 'server', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir],
-      {
-        env: { ...process.env, WEIR_ADMIN_TOKEN: token },
-        stdio: ['ignore', 'ignore', 'inherit'],
-      },
-    );
+    // The bin itself, as `npx weir server` runs it: its shebang carries the server's V8 memory settings.
+    server = spawn(path.join(ROOT, 'apps/cli/bin/weir.js'), ['server', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir], {
+      // The node on PATH runs it (as for users); this process's own node goes first so both are the same.
+      env: { ...process.env, PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`, WEIR_ADMIN_TOKEN: token },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     const pid = server.pid as number;
     for (let i = 0; ; i++) {
       if (server.exitCode !== null) throw new Error(`the server exited during startup (code ${server.exitCode})`);

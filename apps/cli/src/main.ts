@@ -33,14 +33,26 @@ export function buildCli(): Command {
     .option('--metadata-url <url>', 'PostgreSQL URL for the metadata store (default: SQLite in the data dir)')
     .option('--python <path>', 'a Python with mlflow: serves model versions without an onnx flavor through Python workers (env WEIR_PYTHON)')
     .option('--audit-retention-days <days>', 'days system.access.audit keeps events (env WEIR_AUDIT_RETENTION_DAYS, default 365)')
-    .action(async (o: { port: string; host: string; dataDir: string; metadataUrl?: string; python?: string; auditRetentionDays?: string }) => {
-      const port = Number(o.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`Invalid port: ${o.port}`);
-      if (o.python) process.env.WEIR_PYTHON = o.python;
-      const { resolveConfig, startServer } = await import('@weir/server');
-      const audit = o.auditRetentionDays === undefined ? {} : { auditRetentionDays: Number(o.auditRetentionDays) };
-      await startServer(resolveConfig({ port, host: o.host, dataDir: o.dataDir, metadataUrl: o.metadataUrl, ...audit }));
-    });
+    .option('--lineage-retention-days <days>', 'days lineage is kept (env WEIR_LINEAGE_RETENTION_DAYS, default: forever)')
+    .action(
+      async (o: {
+        port: string;
+        host: string;
+        dataDir: string;
+        metadataUrl?: string;
+        python?: string;
+        auditRetentionDays?: string;
+        lineageRetentionDays?: string;
+      }) => {
+        const port = Number(o.port);
+        if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`Invalid port: ${o.port}`);
+        if (o.python) process.env.WEIR_PYTHON = o.python;
+        const { resolveConfig, startServer } = await import('@weir/server');
+        const audit = o.auditRetentionDays === undefined ? {} : { auditRetentionDays: Number(o.auditRetentionDays) };
+        const lineage = o.lineageRetentionDays === undefined ? {} : { lineageRetentionDays: Number(o.lineageRetentionDays) };
+        await startServer(resolveConfig({ port, host: o.host, dataDir: o.dataDir, metadataUrl: o.metadataUrl, ...audit, ...lineage }));
+      },
+    );
 
   const token = program.command('token').description('Personal access tokens');
   connectionOptions(token.command('create').description('Create a token'))

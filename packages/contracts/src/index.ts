@@ -4,6 +4,7 @@ export * as identity from './identity.ts';
 export * from './lakehouse.ts';
 export * as lineage from './lineage.ts';
 export * as mlflow from './mlflow.ts';
+export * as ownership from './ownership.ts';
 export * as registry from './registry.ts';
 export * as serving from './serving.ts';
 export * as servingPermissions from './serving-permissions.ts';

@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { type Action, type AddFile, assertWritable, type CommitInfo, checkpointKey, commitKey, fileKey, type RemoveFile } from './actions.ts';
+import { withConnection } from './duck.ts';
 import { DeltaConflictError, DeltaError } from './errors.ts';
 import { type LogState, listLog, readCommit, replayLog } from './log.ts';
 import type { ObjectStore } from './object-store.ts';
@@ -118,7 +119,7 @@ export function checkConflicts(p: PendingCommit, winningVersion: number, winner:
  * version, its actions are checked against this transaction's reads and writes; if they do not
  * conflict the same actions are retried at the next version (blind appends always rebase).
  */
-export async function commit(store: ObjectStore, con: DuckDBConnection, p: PendingCommit): Promise<CommitResult> {
+export async function commit(store: ObjectStore, con: DuckDBConnection | undefined, p: PendingCommit): Promise<CommitResult> {
   const info = buildCommitInfo(p);
   // commitInfo goes first: In-Commit Timestamps require it and newer Spark writes it there.
   const body = `${[{ commitInfo: info }, ...p.actions].map((a) => JSON.stringify(a, dropInternal)).join('\n')}\n`;
@@ -140,10 +141,10 @@ function dropInternal(key: string, value: unknown): unknown {
   return key === 'statsParsed' ? undefined : value;
 }
 
-async function maybeCheckpoint(store: ObjectStore, con: DuckDBConnection, version: number, interval: number): Promise<boolean> {
+/** `con` undefined: a connection is opened only when a checkpoint is due (creating a table then never loads DuckDB). */
+async function maybeCheckpoint(store: ObjectStore, given: DuckDBConnection | undefined, version: number, interval: number): Promise<boolean> {
   if (version === 0 || !Number.isInteger(interval) || interval <= 0 || version % interval !== 0) return false;
-  const state = await replayLog(con, store, await listLog(store), version);
-  await writeCheckpoint(store, con, state);
+  await withConnection(given, async (con) => writeCheckpoint(store, con, await replayLog(con, store, await listLog(store), version)));
   return true;
 }
 

@@ -1,4 +1,7 @@
-import { type DuckDBType, DuckDBTypeId } from '@duckdb/node-api';
+import type { DuckDBType } from '@duckdb/node-api';
+// The enum alone, from its own module: the package's index loads the native library (about 27 MB resident),
+// which a process that only reads Delta metadata never needs.
+import { DuckDBTypeId } from '@duckdb/node-api/lib/DuckDBTypeId.js';
 import { DeltaSchemaError } from './errors.ts';
 
 /** A Delta (Spark) data type as it appears in `schemaString`. */

@@ -472,28 +472,27 @@ export function openDeltaTable(location: string | ObjectStore, defaults: Connect
   }
 
   async function create(options: CreateOptions): Promise<CommitResult> {
-    return withConnection(conOf(options), async (con) => {
-      const listing = await listLog(store);
-      if (listing.latest >= 0) {
-        if (options.ifNotExists) return { version: listing.latest, skipped: true };
-        throw new DeltaInvalidOperationError('table already exists');
-      }
-      const schema = typeof options.schema === 'string' ? parseSchemaString(options.schema) : options.schema;
-      const { actions, metadata } = newTableActions(schema, options.partitionColumns ?? [], options.configuration ?? {}, options.name, options.description);
-      const p = pending(
-        undefined,
-        'CREATE TABLE',
-        {
-          isManaged: 'false',
-          description: options.description ?? '',
-          partitionBy: JSON.stringify(metadata.partitionColumns),
-          properties: JSON.stringify(metadata.configuration),
-        },
-        metadata.configuration,
-      );
-      p.actions = actions;
-      return commit(store, con, p);
-    });
+    // No connection of its own: version 0 is never checkpointed, so creating a table needs no DuckDB.
+    const listing = await listLog(store);
+    if (listing.latest >= 0) {
+      if (options.ifNotExists) return { version: listing.latest, skipped: true };
+      throw new DeltaInvalidOperationError('table already exists');
+    }
+    const schema = typeof options.schema === 'string' ? parseSchemaString(options.schema) : options.schema;
+    const { actions, metadata } = newTableActions(schema, options.partitionColumns ?? [], options.configuration ?? {}, options.name, options.description);
+    const p = pending(
+      undefined,
+      'CREATE TABLE',
+      {
+        isManaged: 'false',
+        description: options.description ?? '',
+        partitionBy: JSON.stringify(metadata.partitionColumns),
+        properties: JSON.stringify(metadata.configuration),
+      },
+      metadata.configuration,
+    );
+    p.actions = actions;
+    return commit(store, conOf(options), p);
   }
 
   function newTableActions(schema: StructType, partitionColumns: string[], configuration: Record<string, string>, name?: string, description?: string) {

@@ -15,6 +15,8 @@ export interface ServerConfig {
   logLevel: string;
   /** Days `system.access.audit` keeps events (WEIR_AUDIT_RETENTION_DAYS, `--audit-retention-days`; default 365). */
   auditRetentionDays: number;
+  /** Days lineage is kept (WEIR_LINEAGE_RETENTION_DAYS, `--lineage-retention-days`); undefined keeps it forever. */
+  lineageRetentionDays: number | undefined;
   /** Seconds between compactions of committed audit events into `system.access.audit` (WEIR_AUDIT_COMPACT_SECONDS; default 10). */
   auditCompactSeconds: number;
 }
@@ -24,6 +26,11 @@ function positiveNumber(name: string, value: number | string | undefined, fallba
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got '${value}'`);
   return n;
+}
+
+/** Like positiveNumber, but absent stays absent (a setting whose default is "no limit"). */
+function optionalPositive(name: string, value: number | string | undefined): number | undefined {
+  return value === undefined || value === '' ? undefined : positiveNumber(name, value, 0);
 }
 
 /** Builds a config from CLI options and the environment, filling defaults. */
@@ -38,6 +45,7 @@ export function resolveConfig(options: Partial<Omit<ServerConfig, 'dataDir'>> & 
     defaultSchema: options.defaultSchema ?? env.WEIR_DEFAULT_SCHEMA ?? 'default',
     logLevel: options.logLevel ?? env.WEIR_LOG_LEVEL ?? 'info',
     auditRetentionDays: positiveNumber('audit retention days', options.auditRetentionDays ?? env.WEIR_AUDIT_RETENTION_DAYS, 365),
+    lineageRetentionDays: optionalPositive('lineage retention days', options.lineageRetentionDays ?? env.WEIR_LINEAGE_RETENTION_DAYS),
     auditCompactSeconds: positiveNumber('audit compaction interval', options.auditCompactSeconds ?? env.WEIR_AUDIT_COMPACT_SECONDS, 10),
   };
 }

@@ -14,6 +14,8 @@ export interface MetadataDb {
   dialect: DialectName;
   /** Inserts many rows in as few statements as the engine allows (see {@link createBulkInserter}). */
   bulkInsert: BulkInserter;
+  /** The SQLite connection behind `db` (absent on PostgreSQL), for hot paths that run a cached prepared statement. */
+  sqlite?: Database.Database;
   close(): Promise<void>;
 }
 
@@ -94,7 +96,7 @@ export function openMetadataDb(opts: { dataDir: string; metadataUrl?: string | u
   file.pragma('busy_timeout = 5000');
   file.pragma('cache_size = -16384');
   const db = new Kysely({ dialect: new SqliteDialect({ database: file }) });
-  return { db, dialect: 'sqlite', bulkInsert: createBulkInserter('sqlite', file), close: () => db.destroy() };
+  return { db, dialect: 'sqlite', bulkInsert: createBulkInserter('sqlite', file), sqlite: file, close: () => db.destroy() };
 }
 
 /** Runs every migration not yet applied, each in its own transaction; replicas serialize on a lock. */

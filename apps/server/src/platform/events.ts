@@ -12,6 +12,15 @@ export interface WeirEvents {
   };
   /** An alias now points at a version (or was removed when `version` is null). */
   'registry.alias.moved': { catalog: string; schema: string; model: string; alias: string; version: number | null; previousVersion: number | null };
+  /**
+   * A catalog object was created; governance forgets grants a lost cascade may have left on its name. `since` is a
+   * time taken before the object's row was written: only grants older than that can be leftovers.
+   */
+  'catalog.securable.created': { type: CatalogObjectType; fullName: string; since: number };
+  /** A catalog object was dropped (SQL DROP, a REST delete, a registered model's delete); governance forgets its grants and its children's. */
+  'catalog.securable.dropped': { type: CatalogObjectType; fullName: string };
+  /** A catalog object got a new full name (REST `new_name`, SQL rename, MLflow rename); governance moves its grants and its children's. */
+  'catalog.securable.renamed': { type: CatalogObjectType; fullName: string; newFullName: string };
   /** A SQL statement wrote a table (CTAS, INSERT, MERGE, UPDATE, DELETE, COPY INTO); published before the statement reports success. */
   'sql.table.written': SqlTableWritten;
   /** A run logged dataset inputs (MLflow `log-inputs`). */
@@ -31,6 +40,9 @@ export interface WeirEvents {
     payloadTable?: string;
   };
 }
+
+/** A Unity Catalog object kind, as the permissions API spells securable types. */
+export type CatalogObjectType = 'catalog' | 'schema' | 'table' | 'volume' | 'function' | 'registered_model';
 
 /** One table written by one SQL statement, with what lineage needs to trace its sources. */
 export interface SqlTableWritten {

@@ -228,10 +228,25 @@ function containsNul(value: unknown, depth = 0): boolean {
   return Object.entries(value).some(([k, v]) => k.includes('\0') || containsNul(v, depth + 1));
 }
 
+/**
+ * RFC 7644's `scimType` for a SCIM error: what the thrower named in the details (invalidFilter, invalidPath, ...), else
+ * uniqueness for a 409, invalidSyntax for unreadable JSON and invalidValue for any other 400; none for other statuses.
+ */
+function scimTypeOf(err: AppError, status: number): string | undefined {
+  for (const d of err.details ?? []) {
+    const named = (d as { scimType?: unknown } | null)?.scimType;
+    if (typeof named === 'string') return named;
+  }
+  if (status === 409) return 'uniqueness';
+  if (err.code === 'MALFORMED_REQUEST') return 'invalidSyntax';
+  return status === 400 ? 'invalidValue' : undefined;
+}
+
 /** Serializes an error in the route's dialect. */
 export function sendError(reply: FastifyReply, err: AppError, format: 'default' | 'scim' = 'default'): FastifyReply {
   const status = ERROR_STATUS[err.code];
   if (format === 'scim') {
+    const scimType = scimTypeOf(err, status);
     return reply
       .code(status)
       .type('application/json')
@@ -239,6 +254,7 @@ export function sendError(reply: FastifyReply, err: AppError, format: 'default' 
         schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
         detail: err.message,
         status: String(status),
+        ...(scimType ? { scimType } : {}),
         error_code: err.code,
         message: err.message,
       });
@@ -268,7 +284,13 @@ export function registerRoutes(app: FastifyInstance, routes: RouteSpec[], authen
             throw new AppError('PERMISSION_DENIED', 'Only workspace admins may do this.');
           }
         }
-        const stream = request.body as Readable | undefined;
+        // Fastify parses no GET body; a GET route that declares `body: 'json'` (the lineage API, which Databricks SDKs call
+        // with a JSON body) reads it from the raw request when one was sent.
+        const getBody =
+          route.method === 'GET' &&
+          bodyMode === 'json' &&
+          (request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0);
+        const stream = (getBody ? request.raw : request.body) as Readable | undefined;
         let body: Record<string, unknown> = {};
         if (bodyMode === 'json' && stream && typeof stream.on === 'function') {
           body = parseJsonBody(await readBody(stream, route.maxBodyBytes ?? DEFAULT_MAX_BODY));

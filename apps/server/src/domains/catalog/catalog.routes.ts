@@ -1,4 +1,4 @@
-import { unityCatalog as uc } from '@weir/contracts';
+import { ownership, unityCatalog as uc } from '@weir/contracts';
 import type { z } from 'zod';
 import { defineRoute, type Principal, type RouteSpec } from '../../platform/http.ts';
 import {
@@ -66,12 +66,8 @@ export function catalogRoutes(svc: CatalogService, governance?: RouteGovernance)
   const newOwner = async (owner: string | undefined) => {
     if (owner !== undefined && governance) await governance.requirePrincipal(owner);
   };
-  const renamed = async (type: SecurableType, from: string, to: string | undefined) => {
-    if (to !== undefined && to !== from && governance) await governance.renameSecurable({ type, fullName: from }, to);
-  };
-  const dropped = async (type: SecurableType, fullName: string) => {
-    if (governance) await governance.forgetSecurable({ type, fullName });
-  };
+  // Grants follow renames and go with drops through the catalog service's events (governance subscribes), so SQL
+  // statements and REST calls cascade alike.
   const parentOf = (fullName: string) => fullName.slice(0, Math.max(0, fullName.lastIndexOf('.')));
   return [
     r({
@@ -106,9 +102,7 @@ export function catalogRoutes(svc: CatalogService, governance?: RouteGovernance)
       input: uc.UpdateCatalog,
       async handler(i, c) {
         await newOwner(i.owner);
-        const out = await svc.updateCatalog(c.principal, i);
-        await renamed('catalog', i.name, i.new_name || undefined);
-        return out;
+        return svc.updateCatalog(c.principal, i);
       },
     }),
     r({
@@ -117,11 +111,7 @@ export function catalogRoutes(svc: CatalogService, governance?: RouteGovernance)
       summary: 'Delete a catalog (force=true deletes its contents)',
       auth: { uc: (i: { name: string }) => manage('catalog', i.name) },
       input: uc.CatalogByName,
-      async handler(i, c) {
-        const out = await svc.deleteCatalog(c.principal, i.name, i.force ?? false);
-        await dropped('catalog', i.name);
-        return out;
-      },
+      handler: (i, c) => svc.deleteCatalog(c.principal, i.name, i.force ?? false),
     }),
 
     r({
@@ -161,9 +151,7 @@ export function catalogRoutes(svc: CatalogService, governance?: RouteGovernance)
       input: uc.UpdateSchema,
       async handler(i, c) {
         await newOwner(i.owner);
-        const out = await svc.updateSchema(c.principal, i);
-        if (i.new_name) await renamed('schema', i.full_name, `${parentOf(i.full_name)}.${i.new_name}`);
-        return out;
+        return svc.updateSchema(c.principal, i);
       },
     }),
     r({
@@ -172,11 +160,7 @@ export function catalogRoutes(svc: CatalogService, governance?: RouteGovernance)
       summary: 'Delete a schema (force=true deletes its contents)',
       auth: { uc: (i: { full_name: string }) => manage('schema', i.full_name) },
       input: uc.SchemaByName,
-      async handler(i, c) {
-        const out = await svc.deleteSchema(c.principal, i.full_name, i.force ?? false);
-        await dropped('schema', i.full_name);
-        return out;
-      },
+      handler: (i, c) => svc.deleteSchema(c.principal, i.full_name, i.force ?? false),
     }),
 
     r({
@@ -211,9 +195,7 @@ export function catalogRoutes(svc: CatalogService, governance?: RouteGovernance)
       input: uc.UpdateVolume,
       async handler(i, c) {
         await newOwner(i.owner);
-        const out = await svc.updateVolume(c.principal, i);
-        if (i.new_name) await renamed('volume', i.name, `${parentOf(i.name)}.${i.new_name}`);
-        return out;
+        return svc.updateVolume(c.principal, i);
       },
     }),
     r({
@@ -222,11 +204,7 @@ export function catalogRoutes(svc: CatalogService, governance?: RouteGovernance)
       summary: 'Delete a volume',
       auth: { uc: (i: { name: string }) => manage('volume', i.name) },
       input: uc.VolumeByName,
-      async handler(i, c) {
-        const out = await svc.deleteVolume(c.principal, i.name);
-        await dropped('volume', i.name);
-        return out;
-      },
+      handler: (i, c) => svc.deleteVolume(c.principal, i.name),
     }),
 
     r({
@@ -262,10 +240,19 @@ export function catalogRoutes(svc: CatalogService, governance?: RouteGovernance)
       summary: 'Delete a function',
       auth: { uc: (i: { name: string }) => manage('function', i.name) },
       input: uc.FunctionByName,
+      handler: (i, c) => svc.deleteFunction(c.principal, i.name),
+    }),
+    r({
+      method: 'PATCH',
+      paths: [`${UC_PREFIX}/functions/:name`],
+      summary: 'Update a function (owner)',
+      auth: { uc: (i: { name: string }) => manage('function', i.name) },
+      input: ownership.UpdateFunction,
       async handler(i, c) {
-        const out = await svc.deleteFunction(c.principal, i.name);
-        await dropped('function', i.name);
-        return out;
+        // MANAGE (owners of the function or a container hold it) was checked by the gate; the new owner must exist.
+        if (i.owner === undefined) return svc.getFunction(i.name);
+        await newOwner(i.owner);
+        return svc.setFunctionOwner(c.principal, i.name, i.owner);
       },
     }),
   ];

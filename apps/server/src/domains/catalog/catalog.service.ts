@@ -5,6 +5,7 @@ import type { unityCatalog } from '@weir/contracts';
 import type { Kysely, Selectable } from 'kysely';
 import type { z } from 'zod';
 import { binaryText, type DialectName } from '../../platform/db.ts';
+import type { EventBus } from '../../platform/events.ts';
 import type { Principal } from '../../platform/http.ts';
 import { pageLimit, parseProperties, splitFullName, toPage, ucError, ucExists, ucInvalid, ucNotFound, validateName } from './catalog.names.ts';
 import type { CatalogTables, UcCatalogsTable, UcFunctionsTable, UcSchemasTable, UcVolumesTable } from './catalog.tables.ts';
@@ -134,8 +135,24 @@ export function isWithin(outer: string, inner: string): boolean {
 export type CatalogService = ReturnType<typeof createCatalogService>;
 
 /** Creates the catalog service; `dataDir` anchors managed volumes. */
-export function createCatalogService(deps: { db: Db; dialect: DialectName; dataDir: string; registry?: RegistryHooks; now?: () => number }) {
+export function createCatalogService(deps: {
+  db: Db;
+  dialect: DialectName;
+  dataDir: string;
+  registry?: RegistryHooks;
+  /** Where drops and renames are announced (governance moves or forgets the grants); awaited so they hold before the answer. */
+  events?: Pick<EventBus, 'publish'>;
+  now?: () => number;
+}) {
   const { db, dialect } = deps;
+  // `since` is read before the row is written: grants older than it on the new name are a lost cascade's leftovers.
+  const created = async (type: 'catalog' | 'schema' | 'volume' | 'function', fullName: string, since: number) =>
+    deps.events?.publish('catalog.securable.created', { type, fullName, since });
+  const dropped = async (type: 'catalog' | 'schema' | 'volume' | 'function', fullName: string) =>
+    deps.events?.publish('catalog.securable.dropped', { type, fullName });
+  const renamed = async (type: 'catalog' | 'schema' | 'volume', fullName: string, newFullName: string) => {
+    if (newFullName !== fullName) await deps.events?.publish('catalog.securable.renamed', { type, fullName, newFullName });
+  };
   const now = deps.now ?? Date.now;
   const children: SchemaChildren[] = [];
   const registry: RegistryHooks = deps.registry ?? {};
@@ -293,12 +310,14 @@ export function createCatalogService(deps: { db: Db; dialect: DialectName; dataD
         storage_root: input.storage_root ?? null,
         ...audit(principal, at),
       };
+      const since = Date.now();
       try {
         await db.insertInto('uc_catalogs').values(row).execute();
       } catch (err) {
         if (isUniqueViolation(err)) throw ucExists('Catalog', input.name);
         throw err;
       }
+      await created('catalog', input.name, since);
       return catalogWire(row);
     },
     async listCatalogs(input: z.output<typeof unityCatalog.ListCatalogs>) {
@@ -331,6 +350,7 @@ export function createCatalogService(deps: { db: Db; dialect: DialectName; dataD
         if (isUniqueViolation(err)) throw ucExists('Catalog', input.new_name ?? row.name);
         throw err;
       }
+      if (input.new_name) await renamed('catalog', row.name, input.new_name);
       return catalogWire({ ...row, ...changes });
     },
     async deleteCatalog(principal: Principal, name: string, force: boolean) {
@@ -349,6 +369,7 @@ export function createCatalogService(deps: { db: Db; dialect: DialectName; dataD
         await trx.deleteFrom('uc_schemas').where('catalog_id', '=', row.id).execute();
         await trx.deleteFrom('uc_catalogs').where('id', '=', row.id).execute();
       });
+      await dropped('catalog', name);
       return {};
     },
 
@@ -366,12 +387,14 @@ export function createCatalogService(deps: { db: Db; dialect: DialectName; dataD
         storage_root: input.storage_root ?? null,
         ...audit(principal, at),
       };
+      const since = Date.now();
       try {
         await db.insertInto('uc_schemas').values(row).execute();
       } catch (err) {
         if (isUniqueViolation(err)) throw ucExists('Schema', `${catalog.name}.${input.name}`);
         throw err;
       }
+      await created('schema', `${catalog.name}.${input.name}`, since);
       return schemaWire(row, catalog.name);
     },
     async listSchemas(input: z.output<typeof unityCatalog.ListSchemas>) {
@@ -409,6 +432,7 @@ export function createCatalogService(deps: { db: Db; dialect: DialectName; dataD
         if (isUniqueViolation(err)) throw ucExists('Schema', `${c}.${input.new_name ?? s}`);
         throw err;
       }
+      if (input.new_name) await renamed('schema', input.full_name, `${c}.${input.new_name}`);
       return schemaWire({ ...row, ...changes }, c);
     },
     async deleteSchema(principal: Principal, fullName: string, force: boolean) {
@@ -422,6 +446,7 @@ export function createCatalogService(deps: { db: Db; dialect: DialectName; dataD
       }
       await dropChildren([resolved.id], names);
       await db.deleteFrom('uc_schemas').where('id', '=', resolved.id).execute();
+      await dropped('schema', `${c}.${s}`);
       return {};
     },
 
@@ -453,6 +478,7 @@ export function createCatalogService(deps: { db: Db; dialect: DialectName; dataD
         comment: input.comment ?? null,
         ...audit(principal, now()),
       };
+      const since = Date.now();
       try {
         await db.insertInto('uc_volumes').values(row).execute();
       } catch (err) {
@@ -460,6 +486,7 @@ export function createCatalogService(deps: { db: Db; dialect: DialectName; dataD
         throw err;
       }
       if (input.volume_type === 'MANAGED') fs.mkdirSync(location, { recursive: true });
+      await created('volume', `${input.catalog_name}.${input.schema_name}.${input.name}`, since);
       return volumeWire(row, schema);
     },
     async listVolumes(input: z.output<typeof unityCatalog.ListVolumes>) {
@@ -500,6 +527,7 @@ export function createCatalogService(deps: { db: Db; dialect: DialectName; dataD
         if (isUniqueViolation(err)) throw ucExists('Volume', `${schema.catalogName}.${schema.schemaName}.${input.new_name ?? row.name}`);
         throw err;
       }
+      if (input.new_name) await renamed('volume', input.name, `${schema.catalogName}.${schema.schemaName}.${input.new_name}`);
       return volumeWire({ ...row, ...changes }, schema);
     },
     async deleteVolume(principal: Principal, fullName: string) {
@@ -507,6 +535,7 @@ export function createCatalogService(deps: { db: Db; dialect: DialectName; dataD
       assertMayChange(principal, [row.owner, schema.owner, schema.catalogOwner], `volume '${fullName}'`);
       await db.deleteFrom('uc_volumes').where('id', '=', row.id).execute();
       if (row.volume_type === 'MANAGED') removeManagedDir(row.storage_location);
+      await dropped('volume', `${schema.catalogName}.${schema.schemaName}.${row.name}`);
       return {};
     },
 
@@ -529,12 +558,14 @@ export function createCatalogService(deps: { db: Db; dialect: DialectName; dataD
         specific_name: info.specific_name ?? info.name,
       };
       const row = { id: randomUUID(), schema_id: schema.id, name: info.name, info: JSON.stringify(stored), ...audit(principal, now()) };
+      const since = Date.now();
       try {
         await db.insertInto('uc_functions').values(row).execute();
       } catch (err) {
         if (isUniqueViolation(err)) throw ucExists('Function', `${info.catalog_name}.${info.schema_name}.${info.name}`);
         throw err;
       }
+      await created('function', `${info.catalog_name}.${info.schema_name}.${info.name}`, since);
       return functionWire(row, schema);
     },
     async listFunctions(input: z.output<typeof unityCatalog.ListFunctions>) {
@@ -554,7 +585,15 @@ export function createCatalogService(deps: { db: Db; dialect: DialectName; dataD
       const { row, schema } = await functionRow(fullName);
       assertMayChange(principal, [row.owner, schema.owner, schema.catalogOwner], `function '${fullName}'`);
       await db.deleteFrom('uc_functions').where('id', '=', row.id).execute();
+      await dropped('function', `${schema.catalogName}.${schema.schemaName}.${row.name}`);
       return {};
+    },
+    /** Makes `owner` the owner of a function (the caller has checked the right to give it away and that the principal exists). */
+    async setFunctionOwner(principal: Principal, fullName: string, owner: string) {
+      const { row, schema } = await functionRow(fullName);
+      const changes = { owner, updated_at: now(), updated_by: principal.userName };
+      await db.updateTable('uc_functions').set(changes).where('id', '=', row.id).execute();
+      return functionWire({ ...row, ...changes }, schema);
     },
 
     // ---- information_schema ----

@@ -75,6 +75,8 @@ export function createAuditCompactor(deps: {
   intervalMs: number;
   now?: () => number;
   onError?: (err: unknown) => void;
+  /** Runs before each compaction: moves events still in the writer's journal into the staging table. */
+  beforeCompact?: () => Promise<void>;
 }): AuditCompactor {
   const { db } = deps;
   const now = deps.now ?? Date.now;
@@ -160,6 +162,7 @@ export function createAuditCompactor(deps: {
   }
 
   async function compactOnce(at: number): Promise<CompactionResult> {
+    await deps.beforeCompact?.();
     if (deps.dialect !== 'postgres') return compactUnlocked(at);
     // Replicas share the staging table: an advisory lock held on one connection lets one of them compact at a time.
     return db.connection().execute(async (conn) => {

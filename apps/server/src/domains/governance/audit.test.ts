@@ -356,6 +356,8 @@ describe.each(testBackends)('audit log on $name', (backend) => {
     // B: killed after its rows were marked for the next batch, before that batch reached Delta.
     const b = `crash-b-${randomBytes(4).toString('hex')}`;
     await s.weir.audit.writer.append(event(b));
+    // On SQLite the event is in the journal until the next transfer; the test stages it by hand, so move it now.
+    await s.weir.audit.writer.drain();
     await db
       .updateTable('audit_events')
       .set({ batch: (committed as number) + 1 })
@@ -371,14 +373,22 @@ describe.each(testBackends)('audit log on $name', (backend) => {
   it('does not acknowledge a request whose event cannot be stored (503), and recovers', async () => {
     const db = s.weir.store.db;
     await sql`alter table audit_events rename to audit_events_away`.execute(db);
-    let refused: { status: number; body: any };
+    let refused: { status: number; body: any; id: string };
     try {
       refused = await req('down', 'GET', '/version');
+      // SQLite journals the event first: the request is answered, and its event waits for the staging table.
+      if (backend.name === 'sqlite') await expect(s.weir.audit.writer.drain()).rejects.toThrow(/audit_events/);
     } finally {
       await sql`alter table audit_events_away rename to audit_events`.execute(db);
     }
-    expect(refused.status).toBe(503);
-    expect(refused.body.error_code).toBe('TEMPORARILY_UNAVAILABLE');
+    if (backend.name === 'sqlite') {
+      expect(refused.status).toBe(200);
+      const kept = await auditQuery(`SELECT count(*) FROM system.access.audit WHERE request_id = '${refused.id}'`);
+      expect(kept.result?.data_array?.[0]?.[0]).toBe('1');
+    } else {
+      expect(refused.status).toBe(503);
+      expect(refused.body.error_code).toBe('TEMPORARILY_UNAVAILABLE');
+    }
     const ok = await req('up', 'GET', '/version');
     expect(ok.status).toBe(200);
     const r = await auditQuery(`SELECT count(*) FROM system.access.audit WHERE request_id = '${ok.id}'`);

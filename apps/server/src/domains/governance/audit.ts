@@ -39,7 +39,7 @@ export interface AuditLog {
  * by SQL.
  */
 export async function createAuditLog(deps: {
-  store: Pick<MetadataDb, 'db' | 'dialect' | 'bulkInsert'>;
+  store: Pick<MetadataDb, 'db' | 'dialect' | 'bulkInsert' | 'sqlite'>;
   catalog: Pick<CatalogService, 'schemaExists' | 'createCatalog' | 'createSchema'>;
   tables: Pick<TablesService, 'resolveTable' | 'createManaged'>;
   retentionDays: number;
@@ -54,7 +54,7 @@ export async function createAuditLog(deps: {
   const table = await ensureSystemTable(deps.tables, AUDIT_TABLE, AUDIT_TABLE_SCHEMA, ['event_date'], 'Every request to Weir, allowed or refused.');
   if (!table.location) throw new Error(`${SYSTEM_CATALOG}.${ACCESS_SCHEMA}.${AUDIT_TABLE} has no storage location`);
   const location = table.location;
-  const writer = createAuditWriter(deps.store);
+  const writer = createAuditWriter(deps.store, deps.onError);
   const compactor = createAuditCompactor({
     db: deps.store.db as Kysely<AuditTables>,
     dialect: deps.store.dialect,
@@ -64,6 +64,7 @@ export async function createAuditLog(deps: {
     intervalMs: deps.compactSeconds * 1000,
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.onError ? { onError: deps.onError } : {}),
+    beforeCompact: () => writer.drain(),
   });
   const authorizer = deps.authorizer;
   guardSystemTableReads(
@@ -89,6 +90,7 @@ export async function createAuditLog(deps: {
     async close() {
       await writer.drain();
       await compactor.stop();
+      await writer.close();
     },
   };
 }

@@ -166,6 +166,7 @@ const EXAMPLES: Record<string, (f: Fixtures, who: Who) => Example | Promise<Exam
   [`GET ${UC}/functions`]: () => ({ path: `${UC}/functions`, query: { catalog_name: 'mx', schema_name: 's' } }),
   [`GET ${UC}/functions/:name`]: () => ({ path: `${UC}/functions/mx.s.f` }),
   [`DELETE ${UC}/functions/:name`]: async (f, who) => ({ path: `${UC}/functions/${await f.fresh('function', who)}` }),
+  [`PATCH ${UC}/functions/:name`]: () => ({ path: `${UC}/functions/mx.s.f`, body: { owner: 'mx-owner@example.com' } }),
   [`POST ${UC}/tables`]: (f) => ({
     path: `${UC}/tables`,
     body: { name: f.unique('tbl'), catalog_name: 'mx', schema_name: 's', table_type: 'MANAGED', data_source_format: 'DELTA', columns: COLUMNS },
@@ -173,6 +174,7 @@ const EXAMPLES: Record<string, (f: Fixtures, who: Who) => Example | Promise<Exam
   [`GET ${UC}/tables`]: () => ({ path: `${UC}/tables`, query: { catalog_name: 'mx', schema_name: 's' } }),
   [`GET ${UC}/tables/:full_name`]: () => ({ path: `${UC}/tables/mx.s.t` }),
   [`DELETE ${UC}/tables/:full_name`]: async (f, who) => ({ path: `${UC}/tables/${await f.fresh('table', who)}` }),
+  [`PATCH ${UC}/tables/:full_name`]: () => ({ path: `${UC}/tables/mx.s.t`, body: { owner: 'mx-owner@example.com' } }),
 
   // ---- grants ----
   [`GET ${UC}/permissions/:securable_type/:full_name`]: () => ({ path: `${UC}/permissions/table/mx.s.t` }),

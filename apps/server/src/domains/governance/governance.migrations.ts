@@ -23,4 +23,15 @@ export const governanceMigrations: Migration[] = [
       await db.insertInto('uc_grants_version').values({ id: 1, version: 0 }).execute();
     },
   },
+  {
+    id: '0702_governance_grant_time',
+    async up(db) {
+      // When a grant was written (ms): a created object forgets only grants older than itself, so a grant made just
+      // after the object appeared is never taken for one a lost drop cascade left behind.
+      await db.schema
+        .alterTable('uc_grants')
+        .addColumn('granted_at', 'bigint', (c) => c.notNull().defaultTo(0))
+        .execute();
+    },
+  },
 ];

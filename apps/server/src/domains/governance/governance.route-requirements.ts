@@ -21,6 +21,7 @@ const volumeRead = { uc: (i: { '*': string }): UcCheck[] => onLeaf('READ_VOLUME'
 const volumeWrite = { uc: (i: { '*': string }): UcCheck[] => onLeaf('WRITE_VOLUME', 'volume', volumeOf(i)) };
 
 const UC = '/api/2.1/unity-catalog';
+const modelRead = { uc: (i: { full_name: string }): UcCheck[] => onLeaf('EXECUTE', 'registered_model', i.full_name) };
 
 /** Requirements by `METHOD path`. */
 export const ROUTE_REQUIREMENTS: Record<string, AuthRequirement> = {
@@ -121,20 +122,22 @@ export const ROUTE_REQUIREMENTS: Record<string, AuthRequirement> = {
   'GET /model-versions/get-artifact': read('registered-models'),
   'GET /api/weir/v1/models/:name/versions/:version/lineage': read('registered-models'),
 
-  // Unity Catalog models: creating needs CREATE_MODEL on the schema; the rest is the registry's workspace check.
+  // Unity Catalog models: creating needs CREATE_MODEL on the schema; reading a model, its versions and aliases needs
+  // EXECUTE (with USE CATALOG / USE SCHEMA) as in Databricks; writes stay the registry's workspace check (an owner
+  // change: the registry checks ownership or MANAGE).
   [`POST ${UC}/models`]: { uc: (i: { catalog_name: string; schema_name: string }) => createInSchema('CREATE_MODEL', i.catalog_name, i.schema_name) },
   [`GET ${UC}/models`]: listing,
   [`POST ${UC}/models/versions`]: edit('registered-models'),
-  [`GET ${UC}/models/:full_name`]: read('registered-models'),
+  [`GET ${UC}/models/:full_name`]: modelRead,
   [`PATCH ${UC}/models/:full_name`]: edit('registered-models'),
   [`DELETE ${UC}/models/:full_name`]: manageWs('registered-models'),
-  [`GET ${UC}/models/:full_name/versions`]: read('registered-models'),
-  [`GET ${UC}/models/:full_name/versions/:version`]: read('registered-models'),
+  [`GET ${UC}/models/:full_name/versions`]: modelRead,
+  [`GET ${UC}/models/:full_name/versions/:version`]: modelRead,
   [`PATCH ${UC}/models/:full_name/versions/:version`]: edit('registered-models'),
   [`DELETE ${UC}/models/:full_name/versions/:version`]: manageWs('registered-models'),
   [`PATCH ${UC}/models/:full_name/versions/:version/finalize`]: edit('registered-models'),
   [`PUT ${UC}/models/:full_name/aliases/:alias`]: edit('registered-models'),
-  [`GET ${UC}/models/:full_name/aliases/:alias`]: read('registered-models'),
+  [`GET ${UC}/models/:full_name/aliases/:alias`]: modelRead,
   [`DELETE ${UC}/models/:full_name/aliases/:alias`]: edit('registered-models'),
 
   // Temporary credentials: the object is named by id or path, so the SQL domain resolves it and checks SELECT/MODIFY,

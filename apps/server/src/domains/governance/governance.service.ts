@@ -1,6 +1,8 @@
 import { type Kysely, sql } from 'kysely';
 import { AppError } from '../../platform/errors.ts';
+import type { EventBus } from '../../platform/events.ts';
 import type { Principal } from '../../platform/http.ts';
+import { type ChildFilter, childFilterOf, type VisibilityFacts, visibleAmong } from './governance.listing.ts';
 import { APPLICABLE, chainOf, type Dialect, nameDepth, parsePrivilege, securableKey, spellPrivilege, spellType } from './governance.privileges.ts';
 import type { GovernanceTables } from './governance.tables.ts';
 import type { Authorizer, Privilege, Securable, SecurableType } from './governance.types.ts';
@@ -74,6 +76,8 @@ export function createGovernanceService(deps: { db: Db; principals: PrincipalDir
   let checkedAt = 0;
   let loading: Promise<void> | undefined;
   const principalSets = new Map<string, PrincipalSet>();
+  // Owner changes SQL makes on objects governance cannot write itself (registered models live in the registry).
+  const ownerWriters = new Map<SecurableType, (caller: Principal, fullName: string, owner: string) => Promise<unknown>>();
 
   async function reload(): Promise<void> {
     const version = Number((await db.selectFrom('uc_grants_version').select('version').where('id', '=', 1).executeTakeFirstOrThrow()).version);
@@ -145,21 +149,6 @@ export function createGovernanceService(deps: { db: Db; principals: PrincipalDir
         const set = byPrincipal.get(id);
         // ALL_PRIVILEGES stands for every privilege but MANAGE, as in Databricks.
         if (set && (set.has(privilege) || (privilege !== 'MANAGE' && set.has('ALL_PRIVILEGES')))) return true;
-      }
-    }
-    return false;
-  }
-
-  /** Whether any grant on the chain reaches an object of this type (what makes it visible in listings). */
-  function anyGrantReaching(ids: number[], securable: Securable): boolean {
-    const applicable = APPLICABLE[securable.type];
-    for (const s of chainOf(securable)) {
-      const byPrincipal = index.get(securableKey(s));
-      if (!byPrincipal) continue;
-      for (const id of ids) {
-        const set = byPrincipal.get(id);
-        if (!set) continue;
-        for (const p of set) if (applicable.has(p) || p === 'BROWSE' || (s === securable && securable.type === 'catalog')) return true;
       }
     }
     return false;
@@ -270,6 +259,52 @@ export function createGovernanceService(deps: { db: Db; principals: PrincipalDir
     visible: (principal, type, fullNames) => visibleWithOwners(principal, type, fullNames),
   };
 
+  // Securable keys by holder, so a listing reads the caller's few grants instead of walking all of them. Rebuilt when
+  // the grants move (every write replaces the index or moves the version); listings still confirm each row against
+  // the index itself, so a copy one write behind can hide a new grant for that moment but never show a revoked one.
+  let holders: { of: typeof index; version: number; keys: Map<number, string[]> } | undefined;
+  function keysHeldBy(principalId: number): readonly string[] {
+    if (!holders || holders.of !== index || holders.version !== loadedVersion) {
+      const keys = new Map<number, string[]>();
+      for (const [key, byPrincipal] of index) {
+        for (const id of byPrincipal.keys()) {
+          const list = keys.get(id);
+          if (list) list.push(key);
+          else keys.set(id, [key]);
+        }
+      }
+      holders = { of: index, version: loadedVersion, keys };
+    }
+    return holders.keys.get(principalId) ?? [];
+  }
+
+  /** What visibility needs to know about one caller, read from the in-memory grants. */
+  function factsFor(ps: PrincipalSet): VisibilityFacts {
+    const held = (byPrincipal: Map<number, Set<Privilege>> | undefined): Privilege[] => {
+      const out: Privilege[] = [];
+      if (byPrincipal) for (const id of ps.ids) for (const p of byPrincipal.get(id) ?? []) out.push(p);
+      return out;
+    };
+    return {
+      names: ps.names,
+      granted: (privilege, securable) => granted(ps.ids, privilege, securable),
+      heldOn: (securable) => held(index.get(securableKey(securable))),
+      childrenHeld(type, parentFullName, test) {
+        const prefix = securableKey({ type, fullName: parentFullName ? `${parentFullName}.` : '' });
+        const out = new Set<string>();
+        for (const id of ps.ids) {
+          for (const key of keysHeldBy(id)) {
+            if (!key.startsWith(prefix) || key.includes('.', prefix.length)) continue;
+            const set = index.get(key)?.get(id);
+            if (set && test(set)) out.add(key.slice(prefix.length));
+          }
+        }
+        return [...out];
+      },
+      ownersOf: (securable) => owners.ownersOf(securable),
+    };
+  }
+
   /**
    * The names the caller may see (see {@link Authorizer.visible}); `leafOwners` saves a lookup per object when the
    * caller already read the owners (listing rows carry them).
@@ -277,45 +312,21 @@ export function createGovernanceService(deps: { db: Db; principals: PrincipalDir
   async function visibleWithOwners(principal: Principal, type: SecurableType, fullNames: string[], leafOwners?: Map<string, string>): Promise<Set<string>> {
     if (principal.isAdmin) return new Set(fullNames);
     await fresh();
-    const ps = await principalSet(principal);
-    const memo = new Map<string, string[] | undefined>();
-    const ownersOf = async (s: Securable) => {
-      const key = securableKey(s);
-      if (!memo.has(key)) memo.set(key, await owners.ownersOf(s));
-      return memo.get(key);
-    };
-    const out = new Set<string>();
-    for (const fullName of fullNames) {
-      const securable: Securable = { type, fullName };
-      const chain = chainOf(securable);
-      const parent = chain[1]?.type === 'metastore' ? undefined : chain[1];
-      // Owning the object or any container shows it.
-      const leafOwner = leafOwners?.get(fullName);
-      const parentOwners = parent ? await ownersOf(parent) : [];
-      const ownerChain = leafOwner !== undefined ? [leafOwner, ...(parentOwners ?? [])] : await ownersOf(securable);
-      if (ownsAny(ps, ownerChain)) {
-        out.add(fullName);
-        continue;
-      }
-      if (!anyGrantReaching(ps.ids, securable)) continue;
-      if (type === 'catalog') {
-        out.add(fullName);
-        continue;
-      }
-      const catalog = chain.find((s) => s.type === 'catalog') as Securable;
-      const browses = granted(ps.ids, 'BROWSE', catalog);
-      const ownsCatalog = ownsAny(ps, parentOwners?.slice(type === 'schema' ? 0 : 1));
-      if (!browses && !ownsCatalog && !granted(ps.ids, 'USE_CATALOG', catalog)) continue;
-      if (type !== 'schema' && parent && !browses && !ownsAny(ps, parentOwners) && !granted(ps.ids, 'USE_SCHEMA', parent)) continue;
-      out.add(fullName);
-    }
-    return out;
+    return visibleAmong(factsFor(await principalSet(principal)), type, fullNames, leafOwners);
   }
 
-  return {
+  /** Which `type` children of a container the caller may see, as a filter the listing query applies (see {@link ChildFilter}). */
+  async function childFilter(principal: Principal, type: SecurableType, parentFullName: string): Promise<ChildFilter> {
+    if (principal.isAdmin) return { all: true };
+    await fresh();
+    return childFilterOf(factsFor(await principalSet(principal)), type, parentFullName);
+  }
+
+  const service = {
     authorizer,
     ...authorizer,
     visibleWithOwners,
+    childFilter,
 
     /** Evaluates several checks with one owner lookup per object; throws PERMISSION_DENIED at the first that fails. */
     async requireAll(principal: Principal, checks: { privilege: Privilege; securable: Securable }[]): Promise<void> {
@@ -396,7 +407,7 @@ export function createGovernanceService(deps: { db: Db; principals: PrincipalDir
           for (const privilege of p.add) {
             await trx
               .insertInto('uc_grants')
-              .values({ securable_type: securable.type, full_name: securable.fullName, principal_id: p.principalId, privilege })
+              .values({ securable_type: securable.type, full_name: securable.fullName, principal_id: p.principalId, privilege, granted_at: Date.now() })
               .onConflict((oc) => oc.doNothing())
               .execute();
           }
@@ -465,6 +476,48 @@ export function createGovernanceService(deps: { db: Db; principals: PrincipalDir
       await reload();
     },
 
+    /**
+     * Forgets grants still held on the name of an object just created (or, for a container, on names inside it): no
+     * grant can be made on an object before it exists, so any such grant was left by a drop whose cascade was lost (a
+     * kill between the drop's commit and its cascade). One indexed lookup for a leaf; a container scans the grants.
+     */
+    async forgetStale(securable: Securable, since: number): Promise<void> {
+      // Read from the store, not the cache: another replica's lost cascade may be younger than the cache. Only grants
+      // written before the object's row count: one made on the new object in the meantime is kept.
+      const prefix = `${securable.fullName}.`;
+      const leaf = (qb: Db) =>
+        qb.deleteFrom('uc_grants').where('securable_type', '=', securable.type).where('full_name', '=', securable.fullName).where('granted_at', '<', since);
+      const inside = (qb: Db) =>
+        qb.deleteFrom('uc_grants').where(sql<boolean>`substr(full_name, 1, ${prefix.length}) = ${prefix}`).where('granted_at', '<', since);
+      const container = securable.type === 'catalog' || securable.type === 'schema';
+      let stale =
+        (await db
+          .selectFrom('uc_grants')
+          .select('privilege')
+          .where('securable_type', '=', securable.type)
+          .where('full_name', '=', securable.fullName)
+          .where('granted_at', '<', since)
+          .limit(1)
+          .executeTakeFirst()) !== undefined;
+      if (!stale && container) {
+        stale =
+          (await db
+            .selectFrom('uc_grants')
+            .select('privilege')
+            .where(sql<boolean>`substr(full_name, 1, ${prefix.length}) = ${prefix}`)
+            .where('granted_at', '<', since)
+            .limit(1)
+            .executeTakeFirst()) !== undefined;
+      }
+      if (!stale) return;
+      await db.transaction().execute(async (trx) => {
+        await leaf(trx).execute();
+        if (container) await inside(trx).execute();
+        await bumpVersion(trx);
+      });
+      await reload();
+    },
+
     /** Moves the grants of a renamed object (and of everything inside a renamed container) to the new name. */
     async renameSecurable(securable: Securable, newFullName: string): Promise<void> {
       if (newFullName === securable.fullName) return;
@@ -493,11 +546,39 @@ export function createGovernanceService(deps: { db: Db; principals: PrincipalDir
       await principalNamed(name);
     },
 
+    /** Lets the domain that keeps a kind of object take the owner changes SQL makes (`ALTER MODEL ... OWNER TO`). */
+    registerOwnerWriter(type: SecurableType, write: (caller: Principal, fullName: string, owner: string) => Promise<unknown>): void {
+      ownerWriters.set(type, write);
+    },
+
+    /** Hands an owner change to the domain that keeps the object; INVALID_PARAMETER_VALUE when none registered for the type. */
+    async setOwnerElsewhere(caller: Principal, securable: Securable, owner: string): Promise<void> {
+      const write = ownerWriters.get(securable.type);
+      if (!write) throw ucError('INVALID_PARAMETER_VALUE', `Owner changes are not supported for ${securable.type}.`);
+      await write(caller, securable.fullName, owner);
+    },
+
+    /** The id of the principal grants name so; throws RESOURCE_DOES_NOT_EXIST (404) when none has the name. */
+    async principalIdOf(name: string): Promise<number> {
+      return (await principalNamed(name)).id;
+    },
+
+    /**
+     * Keeps grants on the catalog objects they were made on: a drop forgets them (and those of everything inside), a
+     * rename moves them. Publishers await this, so a re-created object with the old name never starts with them.
+     */
+    subscribe(events: Pick<EventBus, 'on'>): void {
+      events.on('catalog.securable.created', (e): Promise<void> => service.forgetStale({ type: e.type, fullName: e.fullName }, e.since));
+      events.on('catalog.securable.dropped', (e): Promise<void> => service.forgetSecurable({ type: e.type, fullName: e.fullName }));
+      events.on('catalog.securable.renamed', (e): Promise<void> => service.renameSecurable({ type: e.type, fullName: e.fullName }, e.newFullName));
+    },
+
     /** Forgets cached group closures (identity calls this when memberships change). */
     forgetPrincipals(): void {
       principalSets.clear();
     },
   };
+  return service;
 }
 
 /** Refuses full names whose shape does not fit the type (`a.b` for a schema) before anything is looked up. */

@@ -30,7 +30,14 @@ export interface ScimDraft {
   groups: Set<number>;
 }
 
-const invalid = (message: string) => new AppError('INVALID_PARAMETER_VALUE', message);
+/** The `scimType` RFC 7644 (3.12) gives a 400: which part of the request was wrong. */
+export type ScimErrorType = 'invalidFilter' | 'invalidPath' | 'invalidValue' | 'invalidSyntax' | 'mutability' | 'noTarget';
+
+/** A 400 whose SCIM error body carries `scimType` (the HTTP layer reads it from the details). */
+export const scimInvalid = (scimType: ScimErrorType, message: string) => new AppError('INVALID_PARAMETER_VALUE', message, [{ scimType }]);
+const invalid = (message: string) => scimInvalid('invalidValue', message);
+const invalidFilter = (message: string) => scimInvalid('invalidFilter', message);
+const invalidPath = (message: string) => scimInvalid('invalidPath', message);
 
 // ------------------------------------------------------------------------------------------------ filters ----
 
@@ -58,11 +65,11 @@ function tokenize(text: string): Token[] {
       let v = '';
       i++;
       for (;;) {
-        if (i >= text.length) throw invalid('Invalid filter: unterminated string.');
+        if (i >= text.length) throw invalidFilter('Invalid filter: unterminated string.');
         const d = text[i] as string;
         if (d === '\\') {
           const next = text[i + 1];
-          if (next === undefined) throw invalid('Invalid filter: unterminated string.');
+          if (next === undefined) throw invalidFilter('Invalid filter: unterminated string.');
           v += next;
           i += 2;
         } else if (d === '"') {
@@ -76,7 +83,7 @@ function tokenize(text: string): Token[] {
       out.push({ t: 'str', v });
     } else {
       const m = /^[A-Za-z0-9_.:$-]+/.exec(text.slice(i));
-      if (!m) throw invalid(`Invalid filter: unexpected character '${c}'.`);
+      if (!m) throw invalidFilter(`Invalid filter: unexpected character '${c}'.`);
       out.push({ t: 'word', v: m[0] });
       i += m[0].length;
     }
@@ -109,22 +116,22 @@ export function parseScimFilter(text: string): ScimFilter {
     return left;
   }
   function parseUnary(depth: number): ScimFilter {
-    if (depth > 32) throw invalid('Invalid filter: nested too deeply.');
+    if (depth > 32) throw invalidFilter('Invalid filter: nested too deeply.');
     const tok = tokens[pos];
-    if (!tok) throw invalid('Invalid filter: unexpected end.');
+    if (!tok) throw invalidFilter('Invalid filter: unexpected end.');
     if (tok.t === 'word' && tok.v.toLowerCase() === 'not' && tokens[pos + 1]?.t === '(') {
       pos++;
       return { type: 'not', inner: parseGroup(depth) };
     }
     if (tok.t === '(') return parseGroup(depth);
-    if (tok.t !== 'word') throw invalid('Invalid filter: expected an attribute name.');
+    if (tok.t !== 'word') throw invalidFilter('Invalid filter: expected an attribute name.');
     pos++;
     const opTok = tokens[pos];
-    if (opTok?.t !== 'word') throw invalid(`Invalid filter: expected an operator after ${tok.v}.`);
+    if (opTok?.t !== 'word') throw invalidFilter(`Invalid filter: expected an operator after ${tok.v}.`);
     const op = opTok.v.toLowerCase();
     pos++;
     if (op === 'pr') return { type: 'cmp', attr: tok.v, op, value: null };
-    if (!COMPARE_OPS.has(op)) throw invalid(`Invalid filter: unsupported operator '${opTok.v}'.`);
+    if (!COMPARE_OPS.has(op)) throw invalidFilter(`Invalid filter: unsupported operator '${opTok.v}'.`);
     const valTok = tokens[pos];
     pos++;
     if (valTok?.t === 'str') return { type: 'cmp', attr: tok.v, op, value: valTok.v };
@@ -134,18 +141,18 @@ export function parseScimFilter(text: string): ScimFilter {
       if (w === 'null') return { type: 'cmp', attr: tok.v, op, value: null };
       if (/^-?\d+(\.\d+)?$/.test(w)) return { type: 'cmp', attr: tok.v, op, value: Number(w) };
     }
-    throw invalid(`Invalid filter: expected a value after '${tok.v} ${opTok.v}'.`);
+    throw invalidFilter(`Invalid filter: expected a value after '${tok.v} ${opTok.v}'.`);
   }
   function parseGroup(depth: number): ScimFilter {
-    if (tokens[pos]?.t !== '(') throw invalid('Invalid filter: expected (.');
+    if (tokens[pos]?.t !== '(') throw invalidFilter('Invalid filter: expected (.');
     pos++;
     const inner = parseOr(depth + 1);
-    if (tokens[pos]?.t !== ')') throw invalid('Invalid filter: missing ).');
+    if (tokens[pos]?.t !== ')') throw invalidFilter('Invalid filter: missing ).');
     pos++;
     return inner;
   }
   const result = parseOr(0);
-  if (pos !== tokens.length) throw invalid('Invalid filter: unexpected text after the expression.');
+  if (pos !== tokens.length) throw invalidFilter('Invalid filter: unexpected text after the expression.');
   return result;
 }
 
@@ -171,7 +178,7 @@ export function checkFilterAttributes(filter: ScimFilter, kind: PrincipalKind): 
     return;
   }
   const attr = stripSchema(filter.attr).toLowerCase();
-  if (!(attr in FILTERABLE[kind])) throw invalid(`Invalid filter: unsupported attribute '${filter.attr}'.`);
+  if (!(attr in FILTERABLE[kind])) throw invalidFilter(`Invalid filter: unsupported attribute '${filter.attr}'.`);
 }
 
 function compareOne(have: string | boolean | null, op: string, want: string | number | boolean | null, caseExact: boolean): boolean {
@@ -329,13 +336,13 @@ function applyOne(draft: ScimDraft, op: 'add' | 'remove' | 'replace', attr: stri
     case 'applicationId':
       return;
     case 'active':
-      if (op === 'remove') throw invalid("'active' cannot be removed.");
+      if (op === 'remove') throw scimInvalid('mutability', "'active' cannot be removed.");
       needValue();
       draft.active = booleanValue(value, attr);
       return;
     case 'displayName':
       if (op === 'remove') {
-        if (draft.kind === 'group') throw invalid("A group's displayName cannot be removed.");
+        if (draft.kind === 'group') throw scimInvalid('mutability', "A group's displayName cannot be removed.");
         draft.displayName = draft.name;
         return;
       }
@@ -379,7 +386,7 @@ function applyOne(draft: ScimDraft, op: 'add' | 'remove' | 'replace', attr: stri
     case 'groups': {
       const set = attr === 'members' ? draft.members : draft.groups;
       if (selected !== null) {
-        if (op !== 'remove') throw invalid(`Only 'remove' may select ${attr}[value eq ...].`);
+        if (op !== 'remove') throw invalidPath(`Only 'remove' may select ${attr}[value eq ...].`);
         if (typeof selected === 'number') set.delete(selected);
         return;
       }
@@ -398,7 +405,7 @@ function applyOne(draft: ScimDraft, op: 'add' | 'remove' | 'replace', attr: stri
     case 'roles': {
       const current = draft.attributes[attr] ?? [];
       if (selected !== null) {
-        if (op !== 'remove') throw invalid(`Only 'remove' may select ${attr}[value eq ...].`);
+        if (op !== 'remove') throw invalidPath(`Only 'remove' may select ${attr}[value eq ...].`);
         draft.attributes[attr] = current.filter((e) => String(e.value) !== String(selected));
         return;
       }
@@ -418,7 +425,7 @@ function applyOne(draft: ScimDraft, op: 'add' | 'remove' | 'replace', attr: stri
       return;
     }
     default:
-      throw invalid(`Attribute '${attr}' cannot be patched.`);
+      throw invalidPath(`Attribute '${attr}' cannot be patched.`);
   }
 }
 
@@ -427,15 +434,16 @@ export function applyScimPatch(draft: ScimDraft, operations: ScimPatchOperation[
   const allowed = PATCHABLE[draft.kind];
   for (const operation of operations) {
     const op = operation.op.toLowerCase();
-    if (op !== 'add' && op !== 'remove' && op !== 'replace') throw invalid(`Unsupported patch op '${operation.op}': use add, remove or replace.`);
+    if (op !== 'add' && op !== 'remove' && op !== 'replace')
+      throw scimInvalid('invalidSyntax', `Unsupported patch op '${operation.op}': use add, remove or replace.`);
     if (operation.path === undefined) {
-      if (op === 'remove') throw invalid("A 'remove' operation needs a path.");
+      if (op === 'remove') throw scimInvalid('noTarget', "A 'remove' operation needs a path.");
       const v = operation.value;
       if (v === null || typeof v !== 'object' || Array.isArray(v)) throw invalid('An operation without a path needs an object value.');
       for (const [key, inner] of Object.entries(v as Record<string, unknown>)) {
         if (key === 'schemas' || key === 'id' || key === 'meta') continue;
         const attr = allowed[stripSchema(key).toLowerCase()];
-        if (!attr) throw invalid(`Attribute '${key}' cannot be patched.`);
+        if (!attr) throw invalidPath(`Attribute '${key}' cannot be patched.`);
         applyOne(draft, op, attr, inner, null);
       }
       continue;
@@ -444,14 +452,14 @@ export function applyScimPatch(draft: ScimDraft, operations: ScimPatchOperation[
     const selector = /^([A-Za-z]+)\s*\[\s*value\s+eq\s+(?:"([^"]*)"|(\d+))\s*\]$/i.exec(path);
     if (selector) {
       const attr = allowed[(selector[1] as string).toLowerCase()];
-      if (!attr) throw invalid(`Attribute '${selector[1]}' cannot be patched.`);
+      if (!attr) throw invalidPath(`Attribute '${selector[1]}' cannot be patched.`);
       const raw = selector[2] ?? selector[3] ?? '';
       const selected: number | string = attr === 'members' || attr === 'groups' ? (/^\d{1,15}$/.test(raw) ? Number(raw) : -1) : raw;
       applyOne(draft, op, attr, operation.value, selected);
       continue;
     }
     const attr = allowed[path.toLowerCase()];
-    if (!attr) throw invalid(`Unsupported patch path '${operation.path}'.`);
+    if (!attr) throw invalidPath(`Unsupported patch path '${operation.path}'.`);
     applyOne(draft, op, attr, operation.value, null);
   }
 }

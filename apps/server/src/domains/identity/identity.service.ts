@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID, scryptSync, timingSafeEqual } from
 import fs from 'node:fs';
 import path from 'node:path';
 import type { identity, PermissionLevel } from '@weir/contracts';
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { z } from 'zod';
 import { AppError, invalidParameter, notFound } from '../../platform/errors.ts';
 import type { Principal } from '../../platform/http.ts';
@@ -27,6 +27,15 @@ const LEVEL_RANK: Record<string, number> = { CAN_READ: 1, CAN_EDIT: 2, CAN_MANAG
 const AUTH_CACHE_MS = 10_000;
 /** How often a replica reads the shared identity epoch to notice writes made by other replicas. */
 const EPOCH_CHECK_MS = 1_000;
+/** The `identity_state` row that counts identity writes (principals, groups, tokens). */
+const IDENTITY_EPOCH_ROW = 1;
+/**
+ * The `identity_state` row that counts workspace-object permission writes. Kept apart from the identity epoch so that
+ * granting on an experiment (every non-admin experiment creation does) does not also drop the credential caches.
+ */
+const ACL_EPOCH_ROW = 2;
+/** How many objects' access control lists are kept in memory before the cache starts over. */
+const ACL_CACHE_MAX = 10_000;
 const TEN_YEARS_S = 10 * 365 * 24 * 3600;
 const ID_CHUNK = 500;
 
@@ -162,8 +171,18 @@ export function createIdentityService(deps: { db: Db; now?: () => number; epochC
   let adminsGroupId = -1;
   let generation = 0;
   let knownEpoch = -1;
+  let knownAclEpoch = -1;
   let lastEpochCheck = Number.NEGATIVE_INFINITY;
+  // Workspace-object ACLs by object (every experiment-scoped call checks one): cleared after each local ACL write
+  // commits, before it is acknowledged, and when the shared ACL epoch shows another replica's write.
+  const aclCache = new Map<string, readonly AccessControlEntry[]>();
+  let aclGeneration = 0;
   const deletionListeners: PrincipalDeletionListener[] = [];
+
+  function dropAcls() {
+    aclGeneration++;
+    aclCache.clear();
+  }
 
   function dropCaches() {
     generation++;
@@ -171,17 +190,66 @@ export function createIdentityService(deps: { db: Db; now?: () => number; epochC
     principalCache.clear();
     closure.clear();
     parents = null;
+    // Deleting a principal deletes its object grants inside an identity write.
+    dropAcls();
   }
 
   async function syncEpoch() {
     const t = Date.now();
     if (t - lastEpochCheck < epochCheckMs) return;
     lastEpochCheck = t;
-    const row = await db.selectFrom('identity_state').select('epoch').where('id', '=', 1).executeTakeFirst();
-    const epoch = Number(row?.epoch ?? 0);
+    const rows = await db.selectFrom('identity_state').select(['id', 'epoch']).where('id', 'in', [IDENTITY_EPOCH_ROW, ACL_EPOCH_ROW]).execute();
+    const epoch = Number(rows.find((r) => r.id === IDENTITY_EPOCH_ROW)?.epoch ?? 0);
+    const aclEpoch = Number(rows.find((r) => r.id === ACL_EPOCH_ROW)?.epoch ?? 0);
     if (epoch !== knownEpoch) {
       knownEpoch = epoch;
       dropCaches();
+    }
+    if (aclEpoch !== knownAclEpoch) {
+      knownAclEpoch = aclEpoch;
+      dropAcls();
+    }
+  }
+
+  /** The direct ACL of an object, from memory when no ACL write (here or, within the epoch check, elsewhere) may have changed it. */
+  async function cachedAcl(objectType: string, objectId: string): Promise<readonly AccessControlEntry[]> {
+    await syncEpoch();
+    const key = `${objectType}\u0000${objectId}`;
+    const hit = aclCache.get(key);
+    if (hit) return hit;
+    const gen = aclGeneration;
+    const rows = await db
+      .selectFrom('object_permissions')
+      .select(['principal_id', 'level'])
+      .where('object_type', '=', objectType)
+      .where('object_id', '=', objectId)
+      .execute();
+    const acl = Object.freeze(rows.map((r) => ({ principalId: r.principal_id, level: r.level as PermissionLevel })));
+    // A write that committed while this read ran has moved the generation: its answer may predate the write, so it
+    // serves only this call and is not kept.
+    if (gen === aclGeneration) {
+      if (aclCache.size >= ACL_CACHE_MAX) aclCache.clear();
+      aclCache.set(key, acl);
+    }
+    return acl;
+  }
+
+  /**
+   * Runs a workspace-object ACL write in one transaction that also moves the shared ACL epoch (so other replicas drop
+   * their copies within a second), then drops this process's copies once it has committed, before the caller answers.
+   */
+  async function aclWrite(fn: (trx: Trx) => Promise<void>): Promise<void> {
+    try {
+      await db.transaction().execute(async (trx) => {
+        await fn(trx);
+        await trx
+          .insertInto('identity_state')
+          .values({ id: ACL_EPOCH_ROW, epoch: 1 })
+          .onConflict((oc) => oc.column('id').doUpdateSet({ epoch: sql<number>`identity_state.epoch + 1` }))
+          .execute();
+      });
+    } finally {
+      dropAcls();
     }
   }
 
@@ -257,7 +325,7 @@ export function createIdentityService(deps: { db: Db; now?: () => number; epochC
         await trx
           .updateTable('identity_state')
           .set((eb) => ({ epoch: eb('epoch', '+', 1) }))
-          .where('id', '=', 1)
+          .where('id', '=', IDENTITY_EPOCH_ROW)
           .execute();
         return fn(trx);
       });
@@ -952,7 +1020,7 @@ export function createIdentityService(deps: { db: Db; now?: () => number; epochC
 
     /** Grants levels on an object; `replace` drops every entry not listed (PUT semantics). */
     async setObjectAcl(objectType: string, objectId: string, entries: AccessControlEntry[], replace: boolean): Promise<void> {
-      await db.transaction().execute(async (trx) => {
+      await aclWrite(async (trx) => {
         if (replace) {
           await trx.deleteFrom('object_permissions').where('object_type', '=', objectType).where('object_id', '=', objectId).execute();
         }
@@ -968,22 +1036,22 @@ export function createIdentityService(deps: { db: Db; now?: () => number; epochC
 
     /** Removes every grant on an object (when the object is deleted for good). */
     async dropObjectAcl(objectType: string, objectId: string): Promise<void> {
-      await db.deleteFrom('object_permissions').where('object_type', '=', objectType).where('object_id', '=', objectId).execute();
+      await aclWrite(async (trx) => {
+        await trx.deleteFrom('object_permissions').where('object_type', '=', objectType).where('object_id', '=', objectId).execute();
+      });
     },
 
     /** The caller's effective level on an object, through direct and group grants; admins manage everything. */
     async levelOn(principal: Principal, objectType: string, objectId: string): Promise<PermissionLevel | null> {
       if (principal.isAdmin) return 'CAN_MANAGE';
-      const ids = await this.principalAndGroups(principal.id);
-      const rows = await db
-        .selectFrom('object_permissions')
-        .select('level')
-        .where('object_type', '=', objectType)
-        .where('object_id', '=', objectId)
-        .where('principal_id', 'in', ids)
-        .execute();
+      const acl = await cachedAcl(objectType, objectId);
+      if (acl.length === 0) return null;
+      const ids = new Set(await memoGroupsOf(principal.id));
+      ids.add(principal.id);
       let best: PermissionLevel | null = null;
-      for (const r of rows) if (!best || (LEVEL_RANK[r.level] ?? 0) > (LEVEL_RANK[best] ?? 0)) best = r.level as PermissionLevel;
+      for (const e of acl) {
+        if (ids.has(e.principalId) && (!best || (LEVEL_RANK[e.level] ?? 0) > (LEVEL_RANK[best] ?? 0))) best = e.level;
+      }
       return best;
     },
 

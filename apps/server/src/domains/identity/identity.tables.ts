@@ -41,7 +41,7 @@ export interface ObjectPermissionsTable {
   level: string;
 }
 
-/** One row (id 1) whose epoch grows with every identity write, so each replica can tell its caches are stale. */
+/** Change counters, so each replica can tell its caches are stale: id 1 grows with every identity write, id 2 with every workspace-object permission write. */
 export interface IdentityStateTable {
   id: number;
   epoch: number;

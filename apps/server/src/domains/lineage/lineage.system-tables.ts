@@ -29,6 +29,7 @@ export const TABLE_LINEAGE = 'table_lineage';
 export const COLUMN_LINEAGE = 'column_lineage';
 
 const ROWS_PER_COMMIT = 20_000;
+const DAY_MS = 86_400_000;
 /** A PostgreSQL advisory lock key: one replica copies at a time. */
 const COPY_LOCK = 727_800;
 
@@ -88,6 +89,12 @@ export async function createLineageSystemTables(deps: {
   tables: Pick<TablesService, 'resolveTable' | 'createManaged'>;
   authorizer?: Pick<Authorizer, 'authorize'>;
   intervalMs?: number;
+  /**
+   * Days lineage is kept (`--lineage-retention-days`); undefined keeps it forever. Expired edges leave the store (and so
+   * the lineage APIs) and the two Delta tables, by whole UTC days as Databricks' rolling retention does.
+   */
+  retentionDays?: number | undefined;
+  now?: () => number;
   onError?: (err: unknown) => void;
 }): Promise<LineageSystemTables> {
   const { db } = deps;
@@ -199,9 +206,30 @@ export async function createLineageSystemTables(deps: {
     }
   }
 
+  /**
+   * Drops lineage older than the retention window: first from the Delta tables, then from the store. Runs after a copy
+   * under the same lock, so a batch being copied is never cut; a kill in between leaves store rows that the next run
+   * drops (they are already out of the Delta tables or older than any row the copy would write).
+   */
+  async function expire(): Promise<void> {
+    if (!deps.retentionDays) return;
+    const cutoff = new Date((deps.now ?? Date.now)() - deps.retentionDays * DAY_MS).toISOString().slice(0, 10);
+    for (const t of targets) {
+      const table = openDeltaTable(t.location);
+      const expired = await table.delete(`event_date < DATE ${sqlString(cutoff)}`);
+      // Expired Parquet files leave the disk once Delta's own retention (7 days of time travel) has passed.
+      if (expired.numAffectedRows > 0) await table.vacuum().catch(() => undefined);
+    }
+    await db
+      .deleteFrom('lineage_edges')
+      .where('event_time', '<', Date.parse(`${cutoff}T00:00:00Z`))
+      .execute();
+  }
+
   async function copyAll(): Promise<void> {
     const run = async () => {
       for (const t of targets) await copy(t);
+      await expire();
     };
     if (deps.dialect !== 'postgres') return run();
     // Replicas share the store: an advisory lock held on one connection lets one of them copy at a time.

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { registry as contracts } from '@weir/contracts';
+import { registry as contracts, ownership } from '@weir/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ModelVersionRegistration } from '../../flows/register-model-version.ts';
@@ -413,9 +413,9 @@ export function registryRoutes(
     r({
       method: 'PATCH',
       paths: [`${uc}/models/:full_name`],
-      summary: 'Update a registered model (Unity Catalog)',
+      summary: 'Update a registered model: comment, new name, owner (Unity Catalog)',
       tag: 'unity-catalog',
-      input: contracts.UcUpdateRegisteredModel,
+      input: ownership.UpdateRegisteredModel,
       handler: (i, { principal }) => svc.ucUpdateModel(principal, i.full_name, i),
     }),
     r({

@@ -39,6 +39,21 @@ export interface ModelAccess {
   dropObjectAcl(objectType: string, objectId: string): Promise<void>;
 }
 
+/**
+ * Unity Catalog's view of registered models (governance satisfies it in app.ts): a model addressed by its three-level
+ * name is read through catalog grants (USE CATALOG + USE SCHEMA + EXECUTE, or ownership), as in Databricks.
+ */
+export interface ModelGovernance {
+  /** Whether the caller may read the model `c.s.m` and its versions. */
+  mayRead(principal: Principal, fullName: string): Promise<boolean>;
+  /** The full names among these the caller may see in a Unity Catalog listing (a grant on the model or ownership, plus USE on its containers). */
+  visible(principal: Principal, fullNames: string[]): Promise<Set<string>>;
+  /** Whether the caller may give the model away: its owner, an owner of a container, a holder of MANAGE, or an admin. */
+  mayManage(principal: Principal, fullName: string): Promise<boolean>;
+  /** The id of the user, group or service principal with this name; throws RESOURCE_DOES_NOT_EXIST (404) when none has it. */
+  principalId(name: string): Promise<number>;
+}
+
 /** A model's place in the catalog. */
 export interface ModelName {
   catalog: string;
@@ -51,6 +66,8 @@ const STAGES: Record<string, string> = { none: 'None', staging: 'Staging', produ
 const ACTIVE_STAGES = ['Staging', 'Production'];
 const PROMPT_TAG = 'mlflow.prompt.is_prompt';
 const RANK: Record<PermissionLevel, number> = { CAN_READ: 1, CAN_EDIT: 2, CAN_MANAGE: 3 };
+/** Looks a model up for a check the caller makes itself (an owner change decides by ownership and MANAGE). */
+const SYSTEM_READER: Principal = { id: 0, userName: 'system', kind: 'user', isAdmin: true };
 const MAX_TAG_KEY = 250;
 const MAX_TAG_VALUE = 5000;
 
@@ -131,6 +148,8 @@ export function createRegistryService(deps: {
   access: ModelAccess;
   namespace: ModelNamespace;
   events: EventBus;
+  /** Catalog grants for three-level reads and owner changes; without it every check is the workspace ACL. */
+  governance?: ModelGovernance;
   modelsRoot: string;
   defaultCatalog: string;
   defaultSchema: string;
@@ -177,11 +196,29 @@ export function createRegistryService(deps: {
     }
   }
 
-  /** Loads a model by MLflow or three-level name and checks the caller's level on it. */
+  /**
+   * Reads of a model addressed by its three-level name are Unity Catalog's: USE CATALOG + USE SCHEMA + EXECUTE (or
+   * ownership). A flat MLflow name keeps the workspace ACL, and so does every write.
+   */
+  async function requireAccess(principal: Principal, row: ModelRow, need: PermissionLevel, threeLevel: boolean): Promise<void> {
+    if (principal.isAdmin) return;
+    if (threeLevel && need === 'CAN_READ' && deps.governance) {
+      if (await deps.governance.mayRead(principal, fullName(row))) return;
+      throw new AppError('PERMISSION_DENIED', `User '${principal.userName}' does not have EXECUTE on Registered model '${fullName(row)}'.`);
+    }
+    await requireLevel(principal, row, need);
+  }
+
+  const isThreeLevel = (name: string) => {
+    const parts = name.split('.');
+    return parts.length === 3 && parts.every((p) => p !== '');
+  };
+
+  /** Loads a model by MLflow or three-level name and checks the caller's access to it. */
   async function authorizedModel(principal: Principal, name: string, need: PermissionLevel): Promise<ModelRow> {
     const row = await modelRowByParts(splitName(name));
     if (!row) throw notFound(`Registered Model with name=${name} not found`);
-    await requireLevel(principal, row, need);
+    await requireAccess(principal, row, need, isThreeLevel(name));
     return row;
   }
 
@@ -398,6 +435,8 @@ export function createRegistryService(deps: {
       throw new AppError('RESOURCE_ALREADY_EXISTS', `An object named '${n.catalog}.${n.schema}.${n.name}' already exists in the catalog.`);
     }
     const t = now();
+    // Read before the row is written: only grants older than the model can be a lost cascade's leftovers.
+    const since = Date.now();
     const row: ModelRow = {
       model_id: randomUUID(),
       catalog_name: n.catalog,
@@ -429,6 +468,7 @@ export function createRegistryService(deps: {
       throw err;
     }
     if (principal.id > 0) await access.setObjectAcl(REGISTERED_MODEL_OBJECT, row.model_id, [{ principalId: principal.id, level: 'CAN_MANAGE' }], false);
+    await events.publish('catalog.securable.created', { type: 'registered_model', fullName: fullName(row), since });
     return row;
   }
 
@@ -559,6 +599,11 @@ export function createRegistryService(deps: {
         if (await modelRowByParts(target)) throw new AppError('RESOURCE_ALREADY_EXISTS', `Registered Model (name=${newName}) already exists.`);
         throw err;
       }
+      await events.publish('catalog.securable.renamed', {
+        type: 'registered_model',
+        fullName: fullName(row),
+        newFullName: `${target.catalog}.${target.schema}.${target.name}`,
+      });
       const [json] = await modelsJson([(await modelRowByParts(target)) as ModelRow]);
       return { registered_model: json };
     },
@@ -577,6 +622,7 @@ export function createRegistryService(deps: {
     async deleteRegisteredModel(principal: Principal, name: string) {
       const row = await authorizedModel(principal, name, 'CAN_MANAGE');
       await deleteModelRow(row);
+      await events.publish('catalog.securable.dropped', { type: 'registered_model', fullName: fullName(row) });
       return {};
     },
 
@@ -936,7 +982,8 @@ export function createRegistryService(deps: {
       if (!catalog || !schema || !name || !version) throw new AppError('RESOURCE_DOES_NOT_EXIST', 'Model version files not found.');
       const model = await modelRowByParts({ catalog, schema, name });
       if (!model) throw new AppError('RESOURCE_DOES_NOT_EXIST', 'Model version files not found.');
-      await requireLevel(principal, model, 'CAN_READ');
+      // Files of a model outside the default schema are what its three-level name reaches: catalog grants decide.
+      await requireAccess(principal, model, 'CAN_READ', mlflowName(model) === fullName(model));
       return { model, version: await versionRow(model, parseVersion(version), mlflowName(model)) };
     },
 
@@ -979,7 +1026,7 @@ export function createRegistryService(deps: {
       const n = { catalog: parts[0] as string, schema: parts[1] as string, name: parts.slice(2).join('.') };
       const row = await modelRowByParts(n);
       if (!row) throw notFound(`Registered model '${full}' does not exist.`);
-      await requireLevel(principal, row, need);
+      await requireAccess(principal, row, need, true);
       return row;
     },
 
@@ -1026,7 +1073,16 @@ export function createRegistryService(deps: {
       let q = db.selectFrom('registered_models').selectAll();
       if (input.catalog_name) q = q.where('catalog_name', '=', input.catalog_name);
       if (input.schema_name) q = q.where('schema_name', '=', input.schema_name);
-      const readable = await readableFilter(principal);
+      let readable = await readableFilter(principal);
+      if (readable !== null && deps.governance) {
+        // Models the caller reads through catalog grants (EXECUTE, ownership) are listed too, as Unity Catalog lists them.
+        let names = db.selectFrom('registered_models').select(['model_id', 'catalog_name', 'schema_name', 'name']);
+        if (input.catalog_name) names = names.where('catalog_name', '=', input.catalog_name);
+        if (input.schema_name) names = names.where('schema_name', '=', input.schema_name);
+        const rows = await names.execute();
+        const seen = await deps.governance.visible(principal, rows.map(fullName));
+        readable = [...new Set([...readable, ...rows.filter((r) => seen.has(fullName(r))).map((r) => r.model_id)])];
+      }
       if (readable !== null) {
         if (readable.length === 0) return { registered_models: [] };
         q = q.where('model_id', 'in', readable);
@@ -1056,7 +1112,27 @@ export function createRegistryService(deps: {
       return out;
     },
 
-    async ucUpdateModel(principal: Principal, full: string, input: { comment?: string | undefined; new_name?: string | undefined }) {
+    async ucUpdateModel(
+      principal: Principal,
+      full: string,
+      input: { comment?: string | undefined; new_name?: string | undefined; owner?: string | undefined },
+    ) {
+      if (input.owner !== undefined) {
+        // Giving a model away is the owner's (or a container owner's, a MANAGE holder's, an admin's) call, as in Unity Catalog.
+        const target = await this.ucModel(SYSTEM_READER, full, 'CAN_READ');
+        const may = principal.isAdmin || target.owner === principal.userName || ((await deps.governance?.mayManage(principal, fullName(target))) ?? false);
+        if (!may) throw new AppError('PERMISSION_DENIED', `Only an owner, a holder of MANAGE or an admin may change the owner of '${fullName(target)}'.`);
+        if (!deps.governance) throw invalidParameter('Owner changes need Unity Catalog governance, which this server was built without.');
+        const ownerId = await deps.governance.principalId(input.owner);
+        await db
+          .updateTable('registered_models')
+          .set({ owner: input.owner, owner_id: ownerId, updated_at: now(), updated_by: principal.userName })
+          .where('model_id', '=', target.model_id)
+          .execute();
+        // The new owner manages the model in the MLflow view too (the workspace ACL decides MLflow writes).
+        await access.setObjectAcl(REGISTERED_MODEL_OBJECT, target.model_id, [{ principalId: ownerId, level: 'CAN_MANAGE' }], false);
+        if (input.comment === undefined && !input.new_name) return this.ucModelJson({ ...target, owner: input.owner, owner_id: ownerId }, false);
+      }
       let row = await this.ucModel(principal, full, 'CAN_EDIT');
       if (input.comment !== undefined) {
         await db
@@ -1080,6 +1156,7 @@ export function createRegistryService(deps: {
         if (live) throw invalidParameter(`Registered model '${full}' still has versions; delete them first or pass force=true.`);
       }
       await deleteModelRow(row);
+      await events.publish('catalog.securable.dropped', { type: 'registered_model', fullName: fullName(row) });
       return {};
     },
 

@@ -83,7 +83,8 @@ export async function readInvocationBody(reply: FastifyReply, rawBody: Readable 
 
 /** The `client_request_id` a JSON body carries, recorded in the inference table; null when absent or unreadable. */
 function clientRequestIdOf(csv: boolean, text: string): string | null {
-  if (csv) return null;
+  // A second parse of the body only when it can hold the field (a key spelled with \u escapes is not looked for).
+  if (csv || !text.includes('"client_request_id"')) return null;
   try {
     const body = JSON.parse(text) as { client_request_id?: unknown };
     return typeof body?.client_request_id === 'string' ? body.client_request_id.slice(0, 1000) : null;
@@ -209,7 +210,7 @@ export function servingRoutes(service: ServingService): RouteSpec[] {
         return reply
           .code(200)
           .type('application/json')
-          .send(JSON.stringify({ predictions: result.predictions }));
+          .send(result.json ?? JSON.stringify({ predictions: result.predictions }));
       },
     }),
   ] as unknown as RouteSpec[];

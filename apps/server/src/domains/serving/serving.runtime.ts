@@ -168,6 +168,15 @@ async function inputExample(dir: string, facts: ModelFacts): Promise<ScoringRequ
   return parseJsonScoringBody(JSON.stringify(Array.isArray(parsed) ? { inputs: parsed } : { inputs: parsed }));
 }
 
+/**
+ * onnxruntime's pool threads spin on a core after every run, waiting for more work: between requests that arrive a
+ * millisecond apart that burned several times the inference's own CPU and took a core from the request path. They sleep
+ * instead; a request still parallelizes its own run over the pool.
+ */
+const SESSION_OPTIONS: Ort.InferenceSession.SessionOptions = {
+  extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+};
+
 /** Creates the process-wide runtime; with `python` (a Python that has `mlflow`), versions without an onnx flavor are served by a worker. */
 export function createModelRuntime(options: { python?: string | undefined; log?: (line: string) => void } = {}): ModelRuntime {
   const sessions = new Map<string, { loading: Promise<LoadedModel>; refs: number; session?: Ort.InferenceSession; stop?: () => void }>();
@@ -191,7 +200,7 @@ export function createModelRuntime(options: { python?: string | undefined; log?:
   }
 
   async function load(key: string, dir: string, facts: ModelFacts): Promise<LoadedModel> {
-    const session = await (await loadOrt()).InferenceSession.create(key);
+    const session = await (await loadOrt()).InferenceSession.create(key, SESSION_OPTIONS);
     const entry = sessions.get(key);
     if (entry) entry.session = session;
     const columns = columnSignature(facts.signature?.inputs);

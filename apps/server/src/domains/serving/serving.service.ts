@@ -132,6 +132,8 @@ interface CaptureContext {
 export interface ScoringResult {
   servedEntity: string;
   predictions: unknown;
+  /** `{"predictions": ...}` as JSON text when it was already serialized (for the inference table), so it is not built twice. */
+  json?: string;
 }
 
 /** An endpoint the caller may query, as `authorizeQuery` answers it; only `queryAuthorized` looks inside. */
@@ -511,8 +513,9 @@ export function createServingService(deps: {
     try {
       const predictions = await route.entity.model.predict(decode(), capture ? { text: capture.body, csv: capture.csv === true } : undefined);
       ok = true;
-      if (capture) response = JSON.stringify({ predictions });
-      return { servedEntity: route.entity.name, predictions };
+      if (!capture) return { servedEntity: route.entity.name, predictions };
+      response = JSON.stringify({ predictions });
+      return { servedEntity: route.entity.name, predictions, json: response };
     } catch (err) {
       status = err instanceof AppError ? err.status : 500;
       response = JSON.stringify(err instanceof AppError ? { error_code: err.code, message: err.message } : { error_code: 'INTERNAL_ERROR' });

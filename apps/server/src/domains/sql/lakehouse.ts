@@ -34,7 +34,7 @@ export async function createLakehouse(deps: {
   grants?: GrantsBackend;
   /** Filters catalog listings to what the caller may see (admins see everything without it). */
   visibility?: RouteGovernance;
-  /** Where SQL publishes the tables it writes (lineage subscribes). */
+  /** Where SQL publishes the tables it writes (lineage subscribes) and the catalog its drops and renames (governance subscribes). */
   events?: Pick<EventBus, 'publish'>;
 }) {
   const catalog = createCatalogService({
@@ -42,8 +42,15 @@ export async function createLakehouse(deps: {
     dialect: deps.dialect,
     dataDir: deps.dataDir,
     ...(deps.registry ? { registry: deps.registry } : {}),
+    ...(deps.events ? { events: deps.events } : {}),
   });
-  const tables = createTablesService({ db: deps.db as Kysely<TablesTables>, dialect: deps.dialect, dataDir: deps.dataDir, catalog });
+  const tables = createTablesService({
+    db: deps.db as Kysely<TablesTables>,
+    dialect: deps.dialect,
+    dataDir: deps.dataDir,
+    catalog,
+    ...(deps.events ? { events: deps.events } : {}),
+  });
   const access: SqlAccess = {
     authorizer: deps.authorizer ?? ownershipAuthorizer({ catalog, tables }),
     ...(deps.identity ? principalsFrom(deps.identity) : { principalByName: async () => undefined, groupNames: async () => [] }),

@@ -115,7 +115,8 @@ export async function visibleNames(access: SqlAccess, principal: Principal, type
 /**
  * Defines `current_user()`, `is_account_group_member(name)` and `is_member(name)` on the statement's own connection as
  * literals of the caller, so row filters and column masks (and user queries) can tell who is asking. Temp macros
- * shadow DuckDB's built-in `current_user`, and each statement gets a fresh connection, so nothing leaks between callers.
+ * shadow DuckDB's built-in `current_user`; a connection that had them is closed after its statement, never reused,
+ * so nothing leaks between callers.
  */
 export async function installPrincipalMacros(con: DuckDBConnection, access: SqlAccess, principal: Principal): Promise<void> {
   const groups = await access.groupNames(principal);

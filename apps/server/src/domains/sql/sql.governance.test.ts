@@ -401,4 +401,28 @@ describe.each(testBackends)('SQL governance on $name', (backend) => {
     expect(await ok('SELECT n FROM lab.s.mine ORDER BY n', 'alice')).toEqual([['1']]);
     expect(await ok('SELECT n FROM lab.s.mine ORDER BY n', 'carol')).toEqual([['2'], ['3']]);
   });
+
+  it('engine connections kept between statements carry nothing of one caller into the next one’s statement', async () => {
+    await ok("CREATE TABLE lab.s.pooled AS SELECT * FROM (VALUES (1, 'alice'), (2, 'carol'), (3, 'carol')) t(id, who)");
+    await ok("CREATE FUNCTION lab.s.mine_only(who STRING) RETURNS BOOLEAN RETURN who = current_user() OR is_account_group_member('admins')");
+    await ok('CREATE TABLE lab.s.plain AS SELECT * FROM range(5) t(n)');
+    await ok('ALTER TABLE lab.s.pooled SET ROW FILTER lab.s.mine_only ON (who)');
+    for (const who of ['alice', 'carol']) {
+      await ok(`GRANT USE CATALOG ON CATALOG lab TO \`${who}\``);
+      await ok(`GRANT USE SCHEMA ON SCHEMA lab.s TO \`${who}\``);
+      await ok(`GRANT SELECT ON TABLE lab.s.pooled TO \`${who}\``);
+      await ok(`GRANT SELECT ON TABLE lab.s.plain TO \`${who}\``);
+    }
+    // Plain reads (whose connections go back to the pool) interleaved with filtered reads and identity macros
+    // (whose temp views and macros, if a connection kept them, would clash with or answer for the next caller).
+    for (let round = 0; round < 4; round++) {
+      for (const who of ['alice', 'carol', undefined]) {
+        expect(await ok('SELECT count(*) FROM lab.s.plain', who)).toEqual([['5']]);
+        expect(await ok('SELECT current_user()', who)).toEqual([[who ?? 'admin']]);
+        expect(await ok('SELECT count(*) FROM lab.s.plain', who)).toEqual([['5']]);
+        const seen = await ok('SELECT id FROM lab.s.pooled ORDER BY id', who);
+        expect(seen).toEqual(who === 'alice' ? [['1']] : who === 'carol' ? [['2'], ['3']] : [['1'], ['2'], ['3']]);
+      }
+    }
+  });
 });

@@ -107,8 +107,9 @@ function store(ctx: ResolveContext): SqlGrantStore {
 const nothing = (): Outcome => ({ columns: [], rows: [] });
 
 /**
- * Runs the governance statements: GRANT, REVOKE, SHOW GRANTS, `ALTER <type> <name> [SET] OWNER TO <principal>` and the
- * row-filter / column-mask forms of ALTER TABLE. Answers undefined for any other statement (which then runs as usual).
+ * Runs the governance statements: GRANT, REVOKE, SHOW GRANTS, `ALTER <type> <name> [SET] OWNER TO <principal>`,
+ * `ALTER TABLE|VIEW ... RENAME TO` (grants follow) and the row-filter / column-mask forms of ALTER TABLE. Answers
+ * undefined for any other statement (which then runs as usual).
  */
 export async function governanceStatement(ctx: ResolveContext, sql: string): Promise<Outcome | undefined> {
   const c = new SqlCursor(sql);
@@ -159,6 +160,16 @@ export async function governanceStatement(ctx: ResolveContext, sql: string): Pro
       await viaStore(() => store(ctx).setOwner(ctx.principal, securable, owner));
       return nothing();
     }
+    if ((isTable || securable.type === 'table') && c.keyword('RENAME', 'TO')) {
+      const [cat, sch, name] = securable.fullName.split('.') as [string, string, string];
+      const target = c.name();
+      c.end();
+      // Databricks renames within the schema: a qualified new name must name the same catalog and schema.
+      const q = qualify(target, { catalog: cat, schema: sch });
+      if (q.catalog !== cat || q.schema !== sch) throw sqlInvalid(`[INVALID_PARAMETER_VALUE] RENAME TO cannot move '${securable.fullName}' to another schema.`);
+      await viaStore(() => ctx.tables.renameTable(ctx.principal, `${cat}.${sch}.${name}`, q.name));
+      return nothing();
+    }
     if (isTable) {
       const [cat, sch, name] = securable.fullName.split('.') as [string, string, string];
       const table = await ctx.tables.resolveTable(cat, sch, name).catch((err: unknown) => {
@@ -188,13 +199,15 @@ export interface GrantsBackend {
   ): Promise<unknown>;
   mayManage(principal: Principal, securable: Securable): Promise<boolean>;
   requirePrincipal(name: string): Promise<void>;
+  /** Gives away an object another domain keeps (registered models); throws AppError when it cannot. */
+  setOwnerElsewhere?(caller: Principal, securable: Securable, owner: string): Promise<void>;
 }
 
 /** Adapts the governance service (grants) and the catalog and tables services (owners) to what SQL statements call. */
 export function grantStoreFrom(
   backend: GrantsBackend,
   owners: {
-    catalog: Pick<CatalogService, 'updateCatalog' | 'updateSchema' | 'updateVolume'>;
+    catalog: Pick<CatalogService, 'updateCatalog' | 'updateSchema' | 'updateVolume' | 'setFunctionOwner'>;
     tables: Pick<TablesService, 'setOwner' | 'resolveTable'>;
   },
 ): SqlGrantStore {
@@ -215,7 +228,9 @@ export function grantStoreFrom(
       else if (securable.type === 'schema') await owners.catalog.updateSchema(caller, { full_name: securable.fullName, owner });
       else if (securable.type === 'volume') await owners.catalog.updateVolume(caller, { name: securable.fullName, owner });
       else if (securable.type === 'table') await owners.tables.setOwner(caller, securable.fullName, owner);
-      else throw new AppError('INVALID_PARAMETER_VALUE', `ALTER ... OWNER TO is not supported for ${securable.type} yet; use the REST API.`);
+      else if (securable.type === 'function') await owners.catalog.setFunctionOwner(caller, securable.fullName, owner);
+      else if (securable.type === 'registered_model' && backend.setOwnerElsewhere) await backend.setOwnerElsewhere(caller, securable, owner);
+      else throw new AppError('INVALID_PARAMETER_VALUE', `ALTER ... OWNER TO is not supported for ${securable.type}.`);
     },
   };
 }

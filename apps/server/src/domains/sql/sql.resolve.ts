@@ -7,7 +7,7 @@ import { type CatalogService, isWithin, parseVolumePath, safeJoin } from '../cat
 import { duckTypeOfDelta, parseTypeText, type ResolvedTable, type TablesService } from '../tables/index.ts';
 import { requireExecute, requireRead, requireVolumeRead, type SqlAccess, viewRunner, visibleNames } from './sql.authorize.ts';
 import { informationSchemaSql } from './sql.information-schema.ts';
-import { applyRowSecurity, type RowSecurityStore } from './sql.row-security.ts';
+import { type RowSecurityStore, secureView } from './sql.row-security.ts';
 import { maskSql, SqlError, sqlIdent, sqlInvalid, sqlString } from './sql.text.ts';
 
 /** The default namespace of one- and two-part names (the Databricks convention). */
@@ -41,6 +41,7 @@ export interface ResolveContext {
   reads: ResolvedTable[];
   /** The tables and views the statement names itself (not those reached inside a view's body), for lineage. */
   directReads?: ResolvedTable[];
+  /** Numbers every temp view and macro a statement creates; still 0 at the end means the connection holds nothing of the caller's. */
   counter: { n: number };
   /** Where one- and two-part names resolve (the request's `catalog` and `schema`, else main.default). */
   defaults: { catalog: string; schema: string };
@@ -169,8 +170,20 @@ function* walk(value: unknown, depth = 0): Generator<Node> {
   for (const v of Object.values(value)) yield* walk(v, depth + 1);
 }
 
-/** Parses one statement with DuckDB's serializer; a parse failure is the parser's own message. */
+const PARSE_CACHE_SIZE = 256;
+/** Statements longer than this are parsed every time: the cache is for the short queries dashboards and jobs repeat. */
+const PARSE_CACHE_MAX_CHARS = 16 * 1024;
+/** Parsed trees by statement text, least recently used first. The parser reads no catalog, so a text's tree never changes. */
+const parseCache = new Map<string, Node>();
+
+/** Parses one statement with DuckDB's serializer; a parse failure is the parser's own message. The tree is shared: read it, never change it. */
 export async function serialize(con: DuckDBConnection, sql: string): Promise<Node> {
+  const hit = parseCache.get(sql);
+  if (hit) {
+    parseCache.delete(sql);
+    parseCache.set(sql, hit);
+    return hit;
+  }
   const reader = await con.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR) AS j', [sql]);
   const parsed = JSON.parse(String(reader.getRowsJS()[0]?.[0])) as Node;
   if (parsed.error) {
@@ -180,6 +193,10 @@ export async function serialize(con: DuckDBConnection, sql: string): Promise<Nod
   }
   const statements = parsed.statements as unknown[] | undefined;
   if (statements?.length !== 1) throw sqlInvalid('Expected exactly one query.');
+  if (sql.length <= PARSE_CACHE_MAX_CHARS) {
+    parseCache.set(sql, parsed);
+    if (parseCache.size > PARSE_CACHE_SIZE) parseCache.delete(parseCache.keys().next().value as string);
+  }
   return parsed;
 }
 
@@ -284,49 +301,56 @@ const SNAPSHOT_CACHE_SIZE = 128;
 /** Replayed snapshots by table id and version, least recently used first. */
 const snapshotCache = new Map<string, { snapshot: Snapshot; scanSql: string }>();
 
-/** Opens a catalog table's snapshot (at a version or time) as a temp view on the statement's connection. */
+/**
+ * What a reference to a catalog table becomes in the rewritten query: a table without a row filter or masks is its
+ * snapshot's scan inlined as a subquery (no temp view to create and look up); anything else is a temp view.
+ */
 async function tableView(ctx: ResolveContext, table: ResolvedTable, travel: TimeTravel | undefined, depth: number): Promise<string> {
-  const view = await snapshotView(ctx, table, travel, depth);
-  return table.type === 'VIEW' ? view : applyRowSecurity(ctx, table, view);
+  if (table.type === 'VIEW') return sqlIdent(await viewOverBody(ctx, table, travel, depth));
+  // Independent lookups: the row-security row and the snapshot are fetched side by side.
+  const [scan, security] = await Promise.all([snapshotScan(ctx, table, travel), ctx.rowSecurity.get(table.id)]);
+  if (!security) return `(${scan})`;
+  const view = `__weir_t${ctx.counter.n++}`;
+  await ctx.con.run(`CREATE TEMP VIEW ${sqlIdent(view)} AS ${scan}`);
+  return sqlIdent(await secureView(ctx, table, view, security));
 }
 
-/** A temp view over a table's snapshot, or over a view's resolved body (which reads with the view owner's rights). */
-async function snapshotView(ctx: ResolveContext, table: ResolvedTable, travel: TimeTravel | undefined, depth: number): Promise<string> {
+/** A temp view over a view's resolved body, which reads with the view owner's rights. */
+async function viewOverBody(ctx: ResolveContext, table: ResolvedTable, travel: TimeTravel | undefined, depth: number): Promise<string> {
+  if (travel) throw sqlInvalid('Time travel applies to tables, not views.');
   const view = `__weir_t${ctx.counter.n++}`;
-  if (table.type === 'VIEW') {
-    if (travel) throw sqlInvalid('Time travel applies to tables, not views.');
-    const runner = await viewRunner(ctx.access, table);
-    const body = await resolveQuery({ ...ctx, principal: runner }, table.viewDefinition ?? 'SELECT 1 WHERE false', depth + 1);
-    await ctx.con.run(`CREATE TEMP VIEW ${sqlIdent(view)} AS ${body}`);
-    return view;
-  }
+  const runner = await viewRunner(ctx.access, table);
+  const body = await resolveQuery({ ...ctx, principal: runner }, table.viewDefinition ?? 'SELECT 1 WHERE false', depth + 1);
+  await ctx.con.run(`CREATE TEMP VIEW ${sqlIdent(view)} AS ${body}`);
+  return view;
+}
+
+/** The SELECT that scans a table's snapshot (at a version or time). */
+async function snapshotScan(ctx: ResolveContext, table: ResolvedTable, travel: TimeTravel | undefined): Promise<string> {
   if (!table.location) throw sqlInvalid(`Table ${table.catalog}.${table.schema}.${table.name} has no storage location.`);
   await ctx.allow(table.location);
   const delta = openDeltaTable(table.location);
-  let snapshot: Snapshot;
   try {
-    if (travel?.kind === 'TIMESTAMP') snapshot = await delta.snapshot({ timestamp: utcTimestamp(travel.value), connection: ctx.con });
-    else {
-      // Versions are immutable, so a replayed log is reused until the table moves on (listing the log is cheap, replaying it is not).
-      const version = travel?.kind === 'VERSION' ? Number(travel.value) : await delta.version();
-      const key = `${table.id}@${version}`;
-      let cached = snapshotCache.get(key);
-      if (cached) snapshotCache.delete(key);
-      else {
-        const snap = await delta.snapshot({ version, connection: ctx.con });
-        // The scan SQL is built once too: building it reads every data file's footer.
-        cached = { snapshot: snap, scanSql: await snap.scanSql({ connection: ctx.con }) };
-      }
-      snapshotCache.set(key, cached);
-      if (snapshotCache.size > SNAPSHOT_CACHE_SIZE) snapshotCache.delete(snapshotCache.keys().next().value as string);
-      await ctx.con.run(`CREATE TEMP VIEW ${sqlIdent(view)} AS ${cached.scanSql}`);
-      return view;
+    if (travel?.kind === 'TIMESTAMP') {
+      const snapshot = await delta.snapshot({ timestamp: utcTimestamp(travel.value), connection: ctx.con });
+      return await snapshot.scanSql({ connection: ctx.con });
     }
+    // Versions are immutable, so a replayed log is reused until the table moves on (listing the log is cheap, replaying it is not).
+    const version = travel?.kind === 'VERSION' ? Number(travel.value) : await delta.version();
+    const key = `${table.id}@${version}`;
+    let cached = snapshotCache.get(key);
+    if (cached) snapshotCache.delete(key);
+    else {
+      const snap = await delta.snapshot({ version, connection: ctx.con });
+      // The scan SQL is built once too: building it reads every data file's footer.
+      cached = { snapshot: snap, scanSql: await snap.scanSql({ connection: ctx.con }) };
+    }
+    snapshotCache.set(key, cached);
+    if (snapshotCache.size > SNAPSHOT_CACHE_SIZE) snapshotCache.delete(snapshotCache.keys().next().value as string);
+    return cached.scanSql;
   } catch (err) {
     throw sqlInvalid(`Cannot read ${table.catalog}.${table.schema}.${table.name}: ${(err as Error).message}`);
   }
-  await snapshot.createView(view, { connection: ctx.con });
-  return view;
 }
 
 /**
@@ -369,7 +393,7 @@ export async function resolveQuery(ctx: ResolveContext, input: string, depth = 0
         await ctx.con.run(
           `CREATE TEMP VIEW ${sqlIdent(view)} AS ${await informationSchemaSql(ctx, q.catalog, q.name, (type, names) => visibleNames(ctx.access, ctx.principal, type, names))}`,
         );
-        text = view;
+        text = sqlIdent(view);
       } else {
         let table: ResolvedTable;
         try {
@@ -383,7 +407,7 @@ export async function resolveQuery(ctx: ResolveContext, input: string, depth = 0
         text = await tableView(ctx, table, travel, depth);
       }
       // Keep the table's own name usable as a qualifier (orders.id) when the query gave no alias.
-      replacements.push({ start, end, text: node.alias ? sqlIdent(text) : `${sqlIdent(text)} AS ${sqlIdent(q.name)}` });
+      replacements.push({ start, end, text: node.alias ? text : `${text} AS ${sqlIdent(q.name)}` });
     } else if (node.type === 'TABLE_FUNCTION') {
       const fn = node.function as Node;
       const name = String(fn.function_name ?? '').toLowerCase();

@@ -71,13 +71,12 @@ export function createRowSecurityStore(db: Kysely<SqlTables>): RowSecurityStore 
 }
 
 /**
- * Wraps a table's snapshot view in its row filter and column masks: `SELECT <masked columns> FROM view WHERE f(cols)`.
+ * Wraps a table's snapshot view in its row filter and column masks (`security`, as the store holds them for the table):
+ * `SELECT <masked columns> FROM view WHERE f(cols)`.
  * Every read of the table goes through this view (joins, subqueries, aggregates, CTEs, views over it), so nothing
  * reaches the raw rows. The filter sees the raw values; the masks replace what is returned.
  */
-export async function applyRowSecurity(ctx: ResolveContext, table: ResolvedTable, view: string): Promise<string> {
-  const security = await ctx.rowSecurity.get(table.id);
-  if (!security) return view;
+export async function secureView(ctx: ResolveContext, table: ResolvedTable, view: string, security: TableSecurity): Promise<string> {
   const probe = await ctx.con.runAndReadAll(`SELECT * FROM ${sqlIdent(view)} LIMIT 0`);
   const columns = probe.columnNames();
   const full = `${table.catalog}.${table.schema}.${table.name}`;

@@ -13,7 +13,7 @@ import { installPrincipalMacros, type SqlAccess } from './sql.authorize.ts';
 import type { SqlEngine } from './sql.engine.ts';
 import { DEFAULT_CATALOG, DEFAULT_SCHEMA } from './sql.resolve.ts';
 import { createRowSecurityStore } from './sql.row-security.ts';
-import { type ExecContext, executeStatement, type Outcome } from './sql.statements.ts';
+import { type ExecContext, executeStatement, isQuery, type Outcome } from './sql.statements.ts';
 import type { SqlTables } from './sql.tables.ts';
 import { convertBackticks, maskSql, SqlError, singleStatement, substituteParameters, toSqlError } from './sql.text.ts';
 
@@ -122,17 +122,23 @@ export function createSqlService(deps: {
   };
 
   function evict(): void {
-    if (statements.size <= KEPT_STATEMENTS) return;
-    const finished = [...statements.values()].filter((s) => s.finishedAt !== undefined).sort((a, b) => (a.finishedAt ?? 0) - (b.finishedAt ?? 0));
-    for (const s of finished.slice(0, statements.size - KEPT_STATEMENTS)) statements.delete(s.id);
+    // Statements are kept in the order they started; the oldest finished ones go first (no sort on every request).
+    let excess = statements.size - KEPT_STATEMENTS;
+    for (const s of statements.values()) {
+      if (excess <= 0) return;
+      if (s.finishedAt === undefined) continue;
+      statements.delete(s.id);
+      excess--;
+    }
   }
 
-  /** Runs the statement on a fresh connection; re-runs once if the engine had to widen its allowed directories. */
+  /** Runs the statement on a clean connection; re-runs once if the engine had to widen its allowed directories. */
   async function run(st: Statement, principal: Principal, text: string, defaults: { catalog: string; schema: string }, rowLimit: number | undefined) {
     for (let attempt = 0; attempt < 3; attempt++) {
       const con = await engine.connect();
       st.con = con;
       let macros: Promise<void> | undefined;
+      let reusable = false;
       const ctx: ExecContext = {
         con,
         principal,
@@ -181,6 +187,8 @@ export function createSqlService(deps: {
         }
         st.outcome = { columns: outcome.columns, chunks, totalRows: rows.length, truncated };
         st.state = 'SUCCEEDED';
+        // Every temp view and macro a statement creates is numbered by its counter, and only queries keep to that.
+        reusable = isQuery(text) && ctx.counter.n === 0 && macros === undefined && !/setseed/i.test(text);
         return;
       } catch (err) {
         if (err instanceof EngineWidened) continue;
@@ -191,7 +199,7 @@ export function createSqlService(deps: {
         return;
       } finally {
         st.con = undefined;
-        con.closeSync();
+        engine.release(con, reusable && (st.state as State) === 'SUCCEEDED');
       }
     }
     st.state = 'FAILED';

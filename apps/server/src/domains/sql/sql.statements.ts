@@ -789,12 +789,21 @@ async function create(ctx: ExecContext, c: SqlCursor): Promise<Outcome> {
   throw sqlInvalid(`[UNSUPPORTED_STATEMENT] CREATE ${c.peekWord()} is not supported.`);
 }
 
+const QUERY_HEADS = new Set(['SELECT', 'WITH', 'VALUES', 'FROM', 'TABLE']);
+
+/** Whether the statement is a query (it runs through name resolution and creates nothing but numbered temp objects). */
+export function isQuery(sql: string): boolean {
+  const c = new SqlCursor(sql);
+  c.skip();
+  return c.masked[c.pos] === '(' || QUERY_HEADS.has(c.peekWord());
+}
+
 /** Runs one statement; the head decides the form, queries go through name resolution. */
 export async function executeStatement(ctx: ExecContext, sql: string): Promise<Outcome> {
+  if (isQuery(sql)) return runQuery(ctx, sql);
   const c = new SqlCursor(sql);
   c.skip();
   const head = c.peekWord();
-  if (c.masked[c.pos] === '(' || ['SELECT', 'WITH', 'VALUES', 'FROM', 'TABLE'].includes(head)) return runQuery(ctx, sql);
   const refused = REFUSED_HEADS[head];
   if (refused) throw new SqlError('PERMISSION_DENIED', refused);
   if (head === 'GRANT' || head === 'REVOKE' || head === 'SHOW' || head === 'ALTER') {

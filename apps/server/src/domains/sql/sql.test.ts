@@ -433,7 +433,26 @@ describe('the SQL engine sandbox', () => {
       expect(await engine.allow(other)).toBe(false);
       const wide = await engine.connect();
       expect((await wide.runAndReadAll(`SELECT a FROM read_parquet('${path.join(other, 'out.parquet')}')`)).getRowsJS()).toEqual([[7]]);
-      wide.closeSync();
+      // a clean connection given back is handed out again; one given back as not reusable is closed, never reused
+      engine.release(wide, true);
+      const again = await engine.connect();
+      expect(again).toBe(wide);
+      await again.run('CREATE TEMP VIEW left_behind AS SELECT 1 AS x');
+      engine.release(again, false);
+      const next = await engine.connect();
+      expect(next).not.toBe(again);
+      await expect(next.run('SELECT * FROM left_behind')).rejects.toThrow(/left_behind/);
+      // connections of an instance retired by widening are not handed out again
+      engine.release(next, true);
+      const third = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-engine-third-'));
+      try {
+        expect(await engine.allow(third)).toBe(true);
+        const widest = await engine.connect();
+        expect(widest).not.toBe(next);
+        widest.closeSync();
+      } finally {
+        fs.rmSync(third, { recursive: true, force: true });
+      }
     } finally {
       engine.close();
       fs.rmSync(allowed, { recursive: true, force: true });

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Migration } from '../../platform/db.ts';
 import { auditedColumns } from '../catalog/index.ts';
 
@@ -21,6 +22,15 @@ export const tablesMigrations: Migration[] = [
           .addColumn('view_definition', 'text')
           .addUniqueConstraint('uc_tables_name', ['schema_id', 'name']),
       ).execute();
+    },
+  },
+  {
+    // Listings order and page by byte order (`name collate "C"` on PostgreSQL, see binaryText), which the unique
+    // index in the database's collation cannot serve: without this every page re-sorted the whole schema.
+    // SQLite's default collation is already byte order, so its unique index serves as is.
+    id: '0211_tables_name_byte_order',
+    async up(db, dialect) {
+      if (dialect === 'postgres') await sql`create index uc_tables_schema_name_c on uc_tables (schema_id, name collate "C")`.execute(db);
     },
   },
 ];

@@ -1,4 +1,4 @@
-import { unityCatalog as uc } from '@weir/contracts';
+import { ownership, unityCatalog as uc } from '@weir/contracts';
 import type { z } from 'zod';
 import { defineRoute, type RouteSpec } from '../../platform/http.ts';
 import { filteredListing, UC_PREFIX, withUcErrorCodes } from '../catalog/index.ts';
@@ -24,7 +24,14 @@ export function tablesRoutes(svc: TablesService, governance?: RouteGovernance): 
       summary: 'List tables of a schema',
       auth: { scope: 'filtered-list' },
       input: uc.ListTables,
-      handler: (i, c) => filteredListing(governance, c.principal, 'table', 'tables', i, (page, keep) => svc.listTables({ ...i, ...page }, keep)),
+      async handler(i, c) {
+        // Decided from the grants before any row is read: a caller who sees every table gets the plain listing, one
+        // who sees some has only the candidate rows read (each still confirmed row by row).
+        const only = governance && !c.principal.isAdmin ? await governance.childFilter(c.principal, 'table', `${i.catalog_name}.${i.schema_name}`) : undefined;
+        return filteredListing(governance, c.principal, 'table', 'tables', i, (page, keep) =>
+          svc.listTables({ ...i, ...page }, only?.all ? undefined : keep, only?.all === false ? only : undefined),
+        );
+      },
     }),
     r({
       method: 'GET',
@@ -40,10 +47,20 @@ export function tablesRoutes(svc: TablesService, governance?: RouteGovernance): 
       summary: 'Drop a table (a managed table loses its data)',
       auth: { uc: (i: { full_name: string }) => manage('table', i.full_name) },
       input: uc.TableByName,
+      // The tables service announces the drop; governance forgets the table's grants before this answers.
+      handler: (i, c) => svc.deleteTable(c.principal, i.full_name),
+    }),
+    r({
+      method: 'PATCH',
+      paths: [`${UC_PREFIX}/tables/:full_name`],
+      summary: 'Update a table (owner)',
+      auth: { uc: (i: { full_name: string }) => manage('table', i.full_name) },
+      input: ownership.UpdateTable,
       async handler(i, c) {
-        const out = await svc.deleteTable(c.principal, i.full_name);
-        await governance?.forgetSecurable({ type: 'table', fullName: i.full_name });
-        return out;
+        // MANAGE (owners of the table or a container hold it) was checked by the gate; the new owner must exist.
+        if (i.owner === undefined) return svc.getTable(i.full_name);
+        await governance?.requirePrincipal(i.owner);
+        return svc.setOwner(c.principal, i.full_name, i.owner);
       },
     }),
   ];

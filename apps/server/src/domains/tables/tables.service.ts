@@ -6,6 +6,7 @@ import { DeltaError, openDeltaTable, type StructType } from '@weir/delta';
 import type { Kysely, Selectable } from 'kysely';
 import type { z } from 'zod';
 import { binaryText, type DialectName } from '../../platform/db.ts';
+import type { EventBus } from '../../platform/events.ts';
 import type { Principal } from '../../platform/http.ts';
 import {
   type CatalogService,
@@ -79,8 +80,19 @@ function parseStored(text: string): StoredSchema {
 /** Tables: managed and external Delta tables registered in the catalog. */
 export type TablesService = ReturnType<typeof createTablesService>;
 
+/** Most owner and table names a candidate listing query binds (beyond that, names and owners are scanned instead). */
+const CANDIDATES_MAX = 500;
+
 /** Creates the tables service and registers tables as schema children with the catalog. */
-export function createTablesService(deps: { db: Db; dialect: DialectName; dataDir: string; catalog: CatalogService; now?: () => number }) {
+export function createTablesService(deps: {
+  db: Db;
+  dialect: DialectName;
+  dataDir: string;
+  catalog: CatalogService;
+  /** Where drops and renames are announced (governance moves or forgets the grants); awaited so they hold before the answer. */
+  events?: Pick<EventBus, 'publish'>;
+  now?: () => number;
+}) {
   const { db, dialect, catalog } = deps;
   const now = deps.now ?? Date.now;
   const dataRoot = path.resolve(deps.dataDir);
@@ -141,7 +153,10 @@ export function createTablesService(deps: { db: Db; dialect: DialectName; dataDi
     if (dir && isWithin(warehouse, dir) && dir !== warehouse) fs.rmSync(dir, { recursive: true, force: true });
   }
 
-  async function insertRow(row: UcTablesTable, fullName: string) {
+  /** Inserts a table's row; a new name (not a replaced view) is announced so no stale grant can reach it. */
+  async function insertRow(row: UcTablesTable, fullName: string, replacing = false) {
+    // Read before the row is written: only grants older than the table can be a lost cascade's leftovers.
+    const since = Date.now();
     try {
       await db.insertInto('uc_tables').values(row).execute();
     } catch (err) {
@@ -149,6 +164,7 @@ export function createTablesService(deps: { db: Db; dialect: DialectName; dataDi
       if (e.code === '23505' || /UNIQUE constraint failed/.test(e.message ?? '')) throw ucExists('Table', fullName);
       throw err;
     }
+    if (!replacing) await deps.events?.publish('catalog.securable.created', { type: 'table', fullName, since });
   }
 
   async function createManaged(principal: Principal, spec: ManagedTableSpec): Promise<TableRow> {
@@ -374,10 +390,32 @@ export function createTablesService(deps: { db: Db; dialect: DialectName; dataDi
      * Lists a schema's tables. `keep` (governance's visibility) drops rows before they are shaped, which is most of a
      * large listing's cost; the page token still follows the unfiltered rows, so the caller can continue past them.
      */
-    async listTables(input: z.output<typeof unityCatalog.ListTables>, keep?: (rows: { fullName: string; owner: string }[]) => Promise<Set<string>>) {
+    async listTables(
+      input: z.output<typeof unityCatalog.ListTables>,
+      keep?: (rows: { fullName: string; owner: string }[]) => Promise<Set<string>>,
+      /** With `keep`: the only rows that can pass it (owned by one of `owners`, or named in `names`). */
+      candidates?: { owners: string[]; names: string[] },
+    ) {
       const schema = await catalog.resolveSchema(input.catalog_name, input.schema_name);
       const limit = pageLimit(input.max_results, SERVER_MAX_PAGE);
       const full = (name: string) => `${schema.catalogName}.${schema.schemaName}.${name}`;
+      if (keep && candidates && candidates.owners.length + candidates.names.length <= CANDIDATES_MAX) {
+        // A caller who sees a few of many tables: read only the candidates, in one keyset-paged query.
+        const { owners, names } = candidates;
+        if (owners.length + names.length === 0) return { tables: [] };
+        let q = db
+          .selectFrom('uc_tables')
+          .selectAll()
+          .where('schema_id', '=', schema.id)
+          .where((eb) => eb.or([...(owners.length > 0 ? [eb('owner', 'in', owners)] : []), ...(names.length > 0 ? [eb('name', 'in', names)] : [])]))
+          .orderBy(binaryText(dialect, 'name'));
+        if (input.page_token) q = q.where(binaryText(dialect, 'name'), '>', input.page_token);
+        if (limit !== undefined) q = q.limit(limit + 1);
+        const page = toPage(await q.execute(), limit);
+        const kept = await keep(page.rows.map((r) => ({ fullName: full(r.name), owner: r.owner })));
+        const tables = page.rows.filter((r) => kept.has(full(r.name))).map((r) => wire(r, schema));
+        return { tables, ...(page.next_page_token ? { next_page_token: page.next_page_token } : {}) };
+      }
       if (keep) {
         // Names and owners first; whole rows only for what the caller may see.
         let q = db.selectFrom('uc_tables').select(['name', 'owner']).where('schema_id', '=', schema.id).orderBy(binaryText(dialect, 'name'));
@@ -415,7 +453,33 @@ export function createTablesService(deps: { db: Db; dialect: DialectName; dataDi
       if (!mayChange(principal, [row.owner, schema.owner, schema.catalogOwner]))
         throw ucError('PERMISSION_DENIED', `Only an owner or an admin may drop table '${fullName}'.`);
       await dropRows([row]);
+      await deps.events?.publish('catalog.securable.dropped', { type: 'table', fullName: `${schema.catalogName}.${schema.schemaName}.${row.name}` });
       return {};
+    },
+    /**
+     * Gives a table or view a new name in its schema (SQL `ALTER TABLE ... RENAME TO`). Managed files stay where they
+     * are: the row keeps its location, and a later table with the old name gets a directory of its own.
+     */
+    async renameTable(principal: Principal, fullName: string, newName: string) {
+      const { row, schema } = await tableRow(fullName);
+      if (!mayChange(principal, [row.owner, schema.owner, schema.catalogOwner]))
+        throw ucError('PERMISSION_DENIED', `Only an owner or an admin may rename table '${fullName}'.`);
+      validateName('table', newName);
+      if (newName === row.name) return;
+      await catalog.assertNameFree(schema.catalogName, schema.schemaName, newName);
+      const newFullName = `${schema.catalogName}.${schema.schemaName}.${newName}`;
+      try {
+        await db.updateTable('uc_tables').set({ name: newName, updated_at: now(), updated_by: principal.userName }).where('id', '=', row.id).execute();
+      } catch (err) {
+        const e = err as { code?: string; message?: string };
+        if (e.code === '23505' || /UNIQUE constraint failed/.test(e.message ?? '')) throw ucExists('Table', newFullName);
+        throw err;
+      }
+      await deps.events?.publish('catalog.securable.renamed', {
+        type: 'table',
+        fullName: `${schema.catalogName}.${schema.schemaName}.${row.name}`,
+        newFullName,
+      });
     },
     /** Resolves `catalog.schema.table` for SQL. */
     async resolveTable(c: string, s: string, t: string): Promise<ResolvedTable> {
@@ -440,6 +504,7 @@ export function createTablesService(deps: { db: Db; dialect: DialectName; dataDi
       validateName('view', spec.name);
       const schema = await catalog.resolveSchema(spec.catalog, spec.schema);
       const fullName = `${spec.catalog}.${spec.schema}.${spec.name}`;
+      let replacing = false;
       if (spec.orReplace) {
         const existing = await db.selectFrom('uc_tables').selectAll().where('schema_id', '=', schema.id).where('name', '=', spec.name).executeTakeFirst();
         if (existing && existing.table_type !== 'VIEW') throw ucExists('Table', fullName);
@@ -447,6 +512,8 @@ export function createTablesService(deps: { db: Db; dialect: DialectName; dataDi
           if (!mayChange(principal, [existing.owner, schema.owner, schema.catalogOwner]))
             throw ucError('PERMISSION_DENIED', `Only an owner or an admin may replace view '${fullName}'.`);
           await db.deleteFrom('uc_tables').where('id', '=', existing.id).execute();
+          // A replaced view keeps its grants, as in Databricks.
+          replacing = true;
         }
       }
       await catalog.assertNameFree(spec.catalog, spec.schema, spec.name);
@@ -470,12 +537,15 @@ export function createTablesService(deps: { db: Db; dialect: DialectName; dataDi
           updated_by: principal.userName,
         },
         fullName,
+        replacing,
       );
     },
     /** Makes `owner` the owner of a table or view (the caller has checked the right to give it away). */
-    async setOwner(principal: Principal, fullName: string, owner: string): Promise<void> {
-      const { row } = await tableRow(fullName);
-      await db.updateTable('uc_tables').set({ owner, updated_at: now(), updated_by: principal.userName }).where('id', '=', row.id).execute();
+    async setOwner(principal: Principal, fullName: string, owner: string) {
+      const { row, schema } = await tableRow(fullName);
+      const changes = { owner, updated_at: now(), updated_by: principal.userName };
+      await db.updateTable('uc_tables').set(changes).where('id', '=', row.id).execute();
+      return wire({ ...row, ...changes }, schema, await refreshed(row));
     },
     /** Re-reads a table's schema from its log after a SQL write changed it. */
     async refreshSchema(tableId: string): Promise<void> {
