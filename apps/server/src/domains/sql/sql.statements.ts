@@ -122,7 +122,10 @@ function literalOutcome(columns: [string, string][], rows: unknown[][]): Outcome
 async function runQuery(ctx: ExecContext, sql: string): Promise<Outcome> {
   const rewritten = await resolveQuery(ctx, sql);
   ctx.checkCanceled();
-  const result = await ctx.con.stream(rewritten);
+  // A materialized result lets DuckDB run the whole plan on all its threads before the rows are read (a streamed one
+  // is pulled through chunk by chunk): about 1 ms less per statement. The rows are all kept for chunking anyway, and
+  // a cancel interrupts the connection while it runs.
+  const result = await ctx.con.run(rewritten);
   const columns: ResultColumn[] = result.deduplicatedColumnNames().map((name, position) => ({ name, position, ...wireType(result.columnType(position)) }));
   const rows: (string | null)[][] = [];
   // Databricks prints whole doubles with a trailing .0 (Java's rendering); DuckDB's JSON gives plain integers.
