@@ -95,8 +95,34 @@ export function openMetadataDb(opts: { dataDir: string; metadataUrl?: string | u
   file.pragma('synchronous = NORMAL');
   file.pragma('busy_timeout = 5000');
   file.pragma('cache_size = -16384');
-  const db = new Kysely({ dialect: new SqliteDialect({ database: file }) });
+  const db = new Kysely({ dialect: new SqliteDialect({ database: withStatementCache(file) }) });
   return { db, dialect: 'sqlite', bulkInsert: createBulkInserter('sqlite', file), sqlite: file, close: () => db.destroy() };
+}
+
+/** How many distinct SQL texts keep their prepared statement (Kysely's texts repeat; `in (...)` lists vary). */
+const STATEMENT_CACHE_SIZE = 1000;
+
+/**
+ * The SQLite connection as Kysely sees it, with prepared statements kept by SQL text. Kysely prepares every query
+ * afresh (about 50–100 µs each, several per request); a statement is reusable once it has run (better-sqlite3 runs
+ * one query at a time per connection), and SQLite re-prepares it by itself after a schema change.
+ */
+function withStatementCache(file: Database.Database): { prepare(sql: string): Database.Statement; close(): void } {
+  const cache = new Map<string, Database.Statement>();
+  return {
+    prepare(text) {
+      const hit = cache.get(text);
+      if (hit) return hit;
+      const statement = file.prepare(text);
+      if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+      cache.set(text, statement);
+      return statement;
+    },
+    close() {
+      cache.clear();
+      file.close();
+    },
+  };
 }
 
 /** Runs every migration not yet applied, each in its own transaction; replicas serialize on a lock. */
