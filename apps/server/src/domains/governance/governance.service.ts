@@ -189,6 +189,24 @@ export function createGovernanceService(deps: { db: Db; principals: PrincipalDir
     return chain;
   }
 
+  /** Deletes the grants on a securable and on everything inside a container (those written before `before` only, when given). */
+  async function deleteGrantsOf(securable: Securable, before?: number): Promise<void> {
+    const prefix = `${securable.fullName}.`;
+    const deleted = await db.transaction().execute(async (trx) => {
+      let own = trx.deleteFrom('uc_grants').where('securable_type', '=', securable.type).where('full_name', '=', securable.fullName);
+      if (before !== undefined) own = own.where('granted_at', '<', before);
+      let n = (await own.executeTakeFirst()).numDeletedRows;
+      if (securable.type === 'catalog' || securable.type === 'schema') {
+        let inside = trx.deleteFrom('uc_grants').where(sql<boolean>`substr(full_name, 1, ${prefix.length}) = ${prefix}`);
+        if (before !== undefined) inside = inside.where('granted_at', '<', before);
+        n += (await inside.executeTakeFirst()).numDeletedRows;
+      }
+      if (n > 0n) await bumpVersion(trx);
+      return n;
+    });
+    if (deleted > 0n) await reload();
+  }
+
   async function bumpVersion(trx: Db): Promise<void> {
     await trx
       .updateTable('uc_grants_version')
@@ -465,57 +483,18 @@ export function createGovernanceService(deps: { db: Db; principals: PrincipalDir
 
     /** Removes the grants of a dropped object and, for containers, of everything inside it. */
     async forgetSecurable(securable: Securable): Promise<void> {
-      const prefix = `${securable.fullName}.`;
-      await db.transaction().execute(async (trx) => {
-        await trx.deleteFrom('uc_grants').where('securable_type', '=', securable.type).where('full_name', '=', securable.fullName).execute();
-        if (securable.type === 'catalog' || securable.type === 'schema') {
-          await trx.deleteFrom('uc_grants').where(sql<boolean>`substr(full_name, 1, ${prefix.length}) = ${prefix}`).execute();
-        }
-        await bumpVersion(trx);
-      });
-      await reload();
+      await deleteGrantsOf(securable);
     },
 
     /**
      * Forgets grants still held on the name of an object just created (or, for a container, on names inside it): no
      * grant can be made on an object before it exists, so any such grant was left by a drop whose cascade was lost (a
-     * kill between the drop's commit and its cascade). One indexed lookup for a leaf; a container scans the grants.
+     * kill between the drop's commit and its cascade). Only grants written before the object's row count: one made
+     * on the new object in the meantime is kept. The store is read, not the cache: another replica's lost cascade may
+     * be younger than the cache.
      */
     async forgetStale(securable: Securable, since: number): Promise<void> {
-      // Read from the store, not the cache: another replica's lost cascade may be younger than the cache. Only grants
-      // written before the object's row count: one made on the new object in the meantime is kept.
-      const prefix = `${securable.fullName}.`;
-      const leaf = (qb: Db) =>
-        qb.deleteFrom('uc_grants').where('securable_type', '=', securable.type).where('full_name', '=', securable.fullName).where('granted_at', '<', since);
-      const inside = (qb: Db) =>
-        qb.deleteFrom('uc_grants').where(sql<boolean>`substr(full_name, 1, ${prefix.length}) = ${prefix}`).where('granted_at', '<', since);
-      const container = securable.type === 'catalog' || securable.type === 'schema';
-      let stale =
-        (await db
-          .selectFrom('uc_grants')
-          .select('privilege')
-          .where('securable_type', '=', securable.type)
-          .where('full_name', '=', securable.fullName)
-          .where('granted_at', '<', since)
-          .limit(1)
-          .executeTakeFirst()) !== undefined;
-      if (!stale && container) {
-        stale =
-          (await db
-            .selectFrom('uc_grants')
-            .select('privilege')
-            .where(sql<boolean>`substr(full_name, 1, ${prefix.length}) = ${prefix}`)
-            .where('granted_at', '<', since)
-            .limit(1)
-            .executeTakeFirst()) !== undefined;
-      }
-      if (!stale) return;
-      await db.transaction().execute(async (trx) => {
-        await leaf(trx).execute();
-        if (container) await inside(trx).execute();
-        await bumpVersion(trx);
-      });
-      await reload();
+      await deleteGrantsOf(securable, since);
     },
 
     /** Moves the grants of a renamed object (and of everything inside a renamed container) to the new name. */
