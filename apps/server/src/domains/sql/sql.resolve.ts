@@ -211,7 +211,7 @@ function castTo(expr: string, typeText: string | undefined): string {
 }
 
 /** Whether SQL text may call the caller-identity functions (DuckDB's own would answer for the engine, not the caller). */
-function mentionsPrincipal(sql: string): boolean {
+export function mentionsPrincipal(sql: string): boolean {
   return /\b(current_user|session_user|user|is_member|is_account_group_member)\b/i.test(sql);
 }
 

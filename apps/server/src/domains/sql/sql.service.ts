@@ -156,6 +156,10 @@ export function createSqlService(deps: {
         checkCanceled() {
           if ((st.state as State) === 'CANCELED') throw new SqlError('CANCELLED', 'The statement was canceled.');
         },
+        async spare() {
+          const spareCon = await engine.connect();
+          return { con: spareCon, release: (clean: boolean) => engine.release(spareCon, clean) };
+        },
         async allow(dir) {
           if (await engine.allow(dir)) throw new EngineWidened();
         },

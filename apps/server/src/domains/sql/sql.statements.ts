@@ -1,4 +1,4 @@
-import type { DuckDBType } from '@duckdb/node-api';
+import type { DuckDBType, DuckDBValueConverter, Json } from '@duckdb/node-api';
 import { DeltaError, openDeltaTable, type StructField } from '@weir/delta';
 import { AppError } from '../../platform/errors.ts';
 import type { SqlTableWritten } from '../../platform/events.ts';
@@ -9,6 +9,7 @@ import { SqlCursor, splitTopLevel } from './sql.cursor.ts';
 import { governanceStatement } from './sql.grants.ts';
 import { qualify, type ResolveContext, resolveQuery, serialize } from './sql.resolve.ts';
 import { refuseFilteredRewrite } from './sql.row-security.ts';
+import { resolveAndRun, type SpeculationContext } from './sql.speculate.ts';
 import { maskSql, SqlError, sqlIdent, sqlInvalid } from './sql.text.ts';
 
 /** A result column as the Statement Execution manifest shows it. */
@@ -35,6 +36,8 @@ export interface ExecContext extends ResolveContext {
     loaded(tableId: string, files: string[]): Promise<Set<string>>;
     record(tableId: string, files: { path: string; size: number; modified: number }[]): Promise<void>;
   };
+  /** A second clean connection, for resolving a repeated query while it already runs (sql.speculate.ts). */
+  spare?: SpeculationContext['spare'];
   /** Tables this statement wrote and what fed them; the service publishes them for lineage once the statement ran. */
   lineage?: TableWrite[];
 }
@@ -118,21 +121,29 @@ function literalOutcome(columns: [string, string][], rows: unknown[][]): Outcome
   };
 }
 
+/** DuckDB's value-to-JSON converter, taken from the module once it is loaded (DuckDB loads on first use, see sql.engine.ts). */
+let jsonConverter: DuckDBValueConverter<Json> | undefined;
+
 /** Runs a SELECT (after name resolution) and collects its rows. */
 async function runQuery(ctx: ExecContext, sql: string): Promise<Outcome> {
-  const rewritten = await resolveQuery(ctx, sql);
-  ctx.checkCanceled();
   // A materialized result lets DuckDB run the whole plan on all its threads before the rows are read (a streamed one
   // is pulled through chunk by chunk): about 1 ms less per statement. The rows are all kept for chunking anyway, and
   // a cancel interrupts the connection while it runs.
-  const result = await ctx.con.run(rewritten);
+  const result = await resolveAndRun(ctx, sql);
+  ctx.checkCanceled();
   const columns: ResultColumn[] = result.deduplicatedColumnNames().map((name, position) => ({ name, position, ...wireType(result.columnType(position)) }));
   const rows: (string | null)[][] = [];
   // Databricks prints whole doubles with a trailing .0 (Java's rendering); DuckDB's JSON gives plain integers.
   const floating = columns.map((c) => c.type_name === 'DOUBLE' || c.type_name === 'FLOAT');
-  for await (const batch of result.yieldRowsJson()) {
+  // The materialized chunks are read in place: the result's async iterator fetched each one through libuv's thread
+  // pool, a thread hop per chunk that a short query's answer waited for.
+  jsonConverter ??= (await import('@duckdb/node-api')).JsonDuckDBValueConverter;
+  for (let c = 0; c < result.chunkCount; c++) {
+    // A large result still lets other requests in: the loop gives way every 16 chunks (32,768 rows).
+    if (c > 0 && c % 16 === 0) await new Promise((resolve) => setImmediate(resolve));
     ctx.checkCanceled();
-    for (const r of batch) rows.push(r.map((v, i) => (floating[i] && typeof v === 'number' && Number.isInteger(v) ? `${v}.0` : cell(v))));
+    for (const r of result.getChunk(c).convertRows(jsonConverter))
+      rows.push(r.map((v, i) => (floating[i] && typeof v === 'number' && Number.isInteger(v) ? `${v}.0` : cell(v))));
   }
   return { columns, rows };
 }
