@@ -23,7 +23,34 @@ export interface TestServer {
   logs: string[];
   /** JSON request; returns status and parsed body (or text). */
   call(method: string, apiPath: string, body?: unknown, token?: string | null): Promise<{ status: number; body: any; text: string }>;
+  /** Creates a user through SCIM (password `correct horse battery`) and a personal access token of theirs. */
+  createUser(userName: string): Promise<{ id: string; token: string }>;
   close(): Promise<void>;
+}
+
+/** A Statement Execution response as the tests read it. */
+export interface StatementBody {
+  statement_id: string;
+  status: { state: string; error?: { error_code: string; message: string } };
+  result?: { data_array?: (string | null)[][] };
+}
+
+/**
+ * Statement Execution helpers for SQL tests: `run` answers the response body (expecting HTTP 200), `ok` the rows of a
+ * statement that must succeed. Both run as the admin unless given a token.
+ */
+export function statementRunner(s: Pick<TestServer, 'call'>) {
+  async function run(statement: string, token?: string): Promise<StatementBody> {
+    const res = await s.call('POST', '/api/2.0/sql/statements', { statement, warehouse_id: 'any', wait_timeout: '30s' }, token);
+    if (res.status !== 200) throw new Error(`${statement}: HTTP ${res.status} ${res.text}`);
+    return res.body as StatementBody;
+  }
+  async function ok(statement: string, token?: string): Promise<(string | null)[][]> {
+    const body = await run(statement, token);
+    if (body.status.state !== 'SUCCEEDED') throw new Error(`${statement}: ${JSON.stringify(body.status)}`);
+    return body.result?.data_array ?? [];
+  }
+  return { run, ok };
 }
 
 /** Creates an empty PostgreSQL database next to WEIR_TEST_POSTGRES_URL; `drop()` removes it. */
@@ -70,7 +97,7 @@ export async function startTestServer(backend: TestBackend = { name: 'sqlite' },
     announce: () => {},
   });
   const address = await weir.app.listen({ host: '127.0.0.1', port: 0 });
-  return {
+  const server: TestServer = {
     url: address,
     adminToken,
     dataDir,
@@ -103,10 +130,19 @@ export async function startTestServer(backend: TestBackend = { name: 'sqlite' },
       }
       return { status: res.status, body: parsed, text };
     },
+    async createUser(userName) {
+      const created = await server.call('POST', '/api/2.0/preview/scim/v2/Users', { userName, password: 'correct horse battery' });
+      if (created.status !== 201) throw new Error(`creating ${userName}: HTTP ${created.status} ${created.text}`);
+      const basic = Buffer.from(`${userName}:correct horse battery`).toString('base64');
+      const res = await fetch(`${address}/api/2.0/token/create`, { method: 'POST', headers: { authorization: `Basic ${basic}` }, body: '{}' });
+      if (res.status !== 200) throw new Error(`token for ${userName}: HTTP ${res.status} ${await res.text()}`);
+      return { id: String(created.body.id), token: ((await res.json()) as { token_value: string }).token_value };
+    },
     async close() {
       await weir.close(1000);
       if (drop) await drop();
       if (!opts.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+  return server;
 }

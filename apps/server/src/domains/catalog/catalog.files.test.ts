@@ -20,10 +20,7 @@ describe.each(testBackends)('Files API and SQL over volumes on $name', (backend)
     await s.call('POST', `${UC}/schemas`, { name: 'raw', catalog_name: 'files' });
     const v = await s.call('POST', `${UC}/volumes`, { catalog_name: 'files', schema_name: 'raw', name: 'landing', volume_type: 'MANAGED' });
     volumeDir = new URL(v.body.storage_location).pathname;
-    await s.call('POST', '/api/2.0/preview/scim/v2/Users', { userName: 'viewer@example.com', password: 'correct horse battery' });
-    const basic = Buffer.from('viewer@example.com:correct horse battery').toString('base64');
-    const res = await fetch(`${s.url}/api/2.0/token/create`, { method: 'POST', headers: { authorization: `Basic ${basic}` }, body: '{}' });
-    userToken = ((await res.json()) as { token_value: string }).token_value;
+    userToken = (await s.createUser('viewer@example.com')).token;
   });
   afterAll(async () => {
     await s?.close();

@@ -11,15 +11,7 @@ describe.each(testBackends)('Unity Catalog catalogs, schemas, volumes and functi
   let userToken: string;
   beforeAll(async () => {
     s = await startTestServer(backend);
-    const created = await s.call('POST', '/api/2.0/preview/scim/v2/Users', { userName: 'analyst@example.com', password: 'correct horse battery' });
-    expect(created.status).toBe(201);
-    const basic = Buffer.from('analyst@example.com:correct horse battery').toString('base64');
-    const res = await fetch(`${s.url}/api/2.0/token/create`, {
-      method: 'POST',
-      headers: { authorization: `Basic ${basic}`, 'content-type': 'application/json' },
-      body: '{}',
-    });
-    userToken = ((await res.json()) as { token_value: string }).token_value;
+    userToken = (await s.createUser('analyst@example.com')).token;
   });
   afterAll(async () => {
     await s?.close();

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { openDeltaTable } from '@weir/delta';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer, testBackends } from '../../testing/test-server.ts';
+import { startTestServer, statementRunner, type TestServer, testBackends } from '../../testing/test-server.ts';
 
 const UC = '/api/2.1/unity-catalog';
 const SCIM = '/api/2.0/preview/scim/v2';
@@ -16,25 +16,15 @@ describe.each(testBackends)('SQL governance on $name', (backend) => {
   const ids: Record<string, string> = {};
 
   async function user(name: string) {
-    const created = await s.call('POST', `${SCIM}/Users`, { userName: name, password: 'correct horse battery' });
-    expect(created.status, created.text).toBe(201);
-    ids[name] = String(created.body.id);
-    const basic = Buffer.from(`${name}:correct horse battery`).toString('base64');
-    const res = await fetch(`${s.url}/api/2.0/token/create`, { method: 'POST', headers: { authorization: `Basic ${basic}` }, body: '{}' });
-    tokens[name] = ((await res.json()) as { token_value: string }).token_value;
+    const created = await s.createUser(name);
+    ids[name] = created.id;
+    tokens[name] = created.token;
   }
 
-  async function run(statement: string, as?: string) {
-    const res = await s.call('POST', '/api/2.0/sql/statements', { statement, warehouse_id: 'any', wait_timeout: '30s' }, as ? tokens[as] : undefined);
-    expect(res.status, res.text).toBe(200);
-    return res.body as { status: { state: string; error?: { error_code: string; message: string } }; result?: { data_array?: Cells } };
-  }
+  /** Runs as the given user (admin when omitted); answers the response body. */
+  const run = (statement: string, as?: string) => statementRunner(s).run(statement, as ? tokens[as] : undefined);
   /** Runs as the given user (admin when omitted) and expects success; returns the rows. */
-  async function ok(statement: string, as?: string): Promise<Cells> {
-    const body = await run(statement, as);
-    expect(body.status, `${as ?? 'admin'}: ${statement}`).toEqual({ state: 'SUCCEEDED' });
-    return body.result?.data_array ?? [];
-  }
+  const ok = (statement: string, as?: string): Promise<Cells> => statementRunner(s).ok(statement, as ? tokens[as] : undefined);
   /** Expects the statement to be refused with PERMISSION_DENIED. */
   async function refused(statement: string, as: string) {
     const body = await run(statement, as);

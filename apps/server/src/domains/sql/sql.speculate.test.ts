@@ -1,27 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer, testBackends } from '../../testing/test-server.ts';
+import { startTestServer, statementRunner, type TestServer, testBackends } from '../../testing/test-server.ts';
 import { speculationCounts } from './sql.speculate.ts';
-
-const SCIM = '/api/2.0/preview/scim/v2';
-
-type Cells = (string | null)[][];
 
 // A repeated query starts on the SQL it was rewritten to last time while it is resolved again; these tests change
 // what the second resolution finds between two runs of one text and check that the answer is always the fresh one.
 describe.each(testBackends)('speculative runs of repeated queries on $name', (backend) => {
   let s: TestServer;
   const tokens: Record<string, string> = {};
+  let run: ReturnType<typeof statementRunner>['run'];
+  let ok: ReturnType<typeof statementRunner>['ok'];
 
-  async function run(statement: string, as?: string) {
-    const res = await s.call('POST', '/api/2.0/sql/statements', { statement, warehouse_id: 'any', wait_timeout: '30s' }, as ? tokens[as] : undefined);
-    expect(res.status, res.text).toBe(200);
-    return res.body as { status: { state: string; error?: { error_code: string; message: string } }; result?: { data_array?: Cells } };
-  }
-  async function ok(statement: string, as?: string): Promise<Cells> {
-    const body = await run(statement, as);
-    expect(body.status, `${as ?? 'admin'}: ${statement}`).toEqual({ state: 'SUCCEEDED' });
-    return body.result?.data_array ?? [];
-  }
   /** What happened to speculative runs while `fn` ran. */
   async function counted(fn: () => Promise<unknown>) {
     const before = { ...speculationCounts };
@@ -35,13 +23,8 @@ describe.each(testBackends)('speculative runs of repeated queries on $name', (ba
 
   beforeAll(async () => {
     s = await startTestServer(backend);
-    for (const name of ['alice', 'mallory']) {
-      const created = await s.call('POST', `${SCIM}/Users`, { userName: name, password: 'correct horse battery' });
-      expect(created.status, created.text).toBe(201);
-      const basic = Buffer.from(`${name}:correct horse battery`).toString('base64');
-      const res = await fetch(`${s.url}/api/2.0/token/create`, { method: 'POST', headers: { authorization: `Basic ${basic}` }, body: '{}' });
-      tokens[name] = ((await res.json()) as { token_value: string }).token_value;
-    }
+    ({ run, ok } = statementRunner(s));
+    for (const name of ['alice', 'mallory']) tokens[name] = (await s.createUser(name)).token;
     await ok('CREATE CATALOG spec');
     await ok('CREATE SCHEMA spec.s');
     await ok('GRANT USE CATALOG ON CATALOG spec TO `alice`');
@@ -78,10 +61,10 @@ describe.each(testBackends)('speculative runs of repeated queries on $name', (ba
     await ok('CREATE TABLE spec.s.granted AS SELECT * FROM (VALUES (1, 10)) t(id, v)');
     await ok('GRANT SELECT ON TABLE spec.s.granted TO `alice`');
     const query = 'SELECT id, v FROM spec.s.granted';
-    expect(await ok(query, 'alice')).toEqual([['1', '10']]);
+    expect(await ok(query, tokens.alice)).toEqual([['1', '10']]);
     await ok('REVOKE SELECT ON TABLE spec.s.granted FROM `alice`');
     const counts = await counted(async () => {
-      const body = await run(query, 'alice');
+      const body = await run(query, tokens.alice);
       expect(body.status.state).toBe('FAILED');
       expect(body.status.error?.error_code).toBe('PERMISSION_DENIED');
       expect(body.result).toBeUndefined();
@@ -94,7 +77,7 @@ describe.each(testBackends)('speculative runs of repeated queries on $name', (ba
     const query = 'SELECT note FROM spec.s.private';
     expect(await ok(query)).toEqual([['secret']]);
     const counts = await counted(async () => {
-      const body = await run(query, 'mallory');
+      const body = await run(query, tokens.mallory);
       expect(body.status.state).toBe('FAILED');
       expect(body.status.error?.error_code).toBe('PERMISSION_DENIED');
       expect(JSON.stringify(body)).not.toContain('secret');
@@ -106,10 +89,10 @@ describe.each(testBackends)('speculative runs of repeated queries on $name', (ba
     await ok("CREATE TABLE spec.s.regions AS SELECT * FROM (VALUES (1, 'eu'), (2, 'us'), (3, 'eu')) t(id, region)");
     await ok('GRANT SELECT ON TABLE spec.s.regions TO `alice`');
     const query = 'SELECT id FROM spec.s.regions ORDER BY id';
-    expect(await ok(query, 'alice')).toEqual([['1'], ['2'], ['3']]);
+    expect(await ok(query, tokens.alice)).toEqual([['1'], ['2'], ['3']]);
     await ok("CREATE FUNCTION spec.s.eu_only(region STRING) RETURNS BOOLEAN RETURN region = 'eu'");
     await ok('ALTER TABLE spec.s.regions SET ROW FILTER spec.s.eu_only ON (region)');
-    const counts = await counted(async () => expect(await ok(query, 'alice')).toEqual([['1'], ['3']]));
+    const counts = await counted(async () => expect(await ok(query, tokens.alice)).toEqual([['1'], ['3']]));
     expect(counts).toEqual({ kept: 0, redone: 1, refused: 0 });
   });
 

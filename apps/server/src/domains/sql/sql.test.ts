@@ -30,10 +30,7 @@ describe.each(testBackends)('SQL statement execution on $name', (backend) => {
   let userToken: string;
   beforeAll(async () => {
     s = await startTestServer(backend);
-    await s.call('POST', '/api/2.0/preview/scim/v2/Users', { userName: 'reader@example.com', password: 'correct horse battery' });
-    const basic = Buffer.from('reader@example.com:correct horse battery').toString('base64');
-    const res = await fetch(`${s.url}/api/2.0/token/create`, { method: 'POST', headers: { authorization: `Basic ${basic}` }, body: '{}' });
-    userToken = ((await res.json()) as { token_value: string }).token_value;
+    userToken = (await s.createUser('reader@example.com')).token;
   });
   afterAll(async () => {
     await s?.close();
