@@ -96,6 +96,24 @@ describe.each(testBackends)('speculative runs of repeated queries on $name', (ba
     expect(counts).toEqual({ kept: 0, redone: 1, refused: 0 });
   });
 
+  it('gives every concurrent run of one text the answer of a committed version while writes land between them', async () => {
+    await ok('CREATE TABLE spec.s.busy AS SELECT * FROM (VALUES (1)) t(id)');
+    const query = 'SELECT count(*), max(id) FROM spec.s.busy';
+    expect(await ok(query)).toEqual([['1', '1']]);
+    const answers: (string | null)[][][] = [];
+    const readers = Array.from({ length: 6 }, async () => {
+      for (let i = 0; i < 5; i++) answers.push(await ok(query));
+    });
+    const writer = (async () => {
+      for (let n = 2; n <= 6; n++) await ok(`INSERT INTO spec.s.busy VALUES (${n})`);
+    })();
+    await Promise.all([...readers, writer]);
+    expect(answers).toHaveLength(30);
+    // Version k holds ids 1..k: a count of k always comes with a max of k, whichever run answered.
+    for (const [row] of answers) expect(row?.[0]).toBe(row?.[1]);
+    expect(await ok(query)).toEqual([['6', '6']]);
+  });
+
   it('reads the new table when one is dropped and another created under the same name', async () => {
     await ok('CREATE TABLE spec.s.reborn AS SELECT * FROM (VALUES (1)) t(id)');
     const query = 'SELECT * FROM spec.s.reborn ORDER BY 1';
