@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type MetadataDb, openMetadataDb } from './db.ts';
+import { type MetadataDb, openMetadataDb, reusableQuery } from './db.ts';
 
 describe('SQLite statement reuse', () => {
   let store: MetadataDb | undefined;
@@ -41,5 +41,36 @@ describe('SQLite statement reuse', () => {
     await expect(insert(1)).rejects.toThrow(/UNIQUE/);
     await insert(2);
     expect((await sql<{ n: number }>`select count(*) as n from t`.execute(db)).rows[0]?.n).toBe(2);
+  });
+});
+
+describe('reusableQuery', () => {
+  const stores: MetadataDb[] = [];
+  const dirs: string[] = [];
+  afterEach(async () => {
+    for (const s of stores.splice(0)) await s.close();
+    for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  });
+  function open(): MetadataDb {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-db-reusable-'));
+    dirs.push(dir);
+    const store = openMetadataDb({ dataDir: dir });
+    stores.push(store);
+    return store;
+  }
+  // Names listed in one order, used in the query in another: each value must land on its own column.
+  const byOwnerAndName = reusableQuery(['name', 'owner'], (db, v) =>
+    db.selectFrom('things').select(['id']).where('owner', '=', v.owner).where('name', '=', v.name).orderBy('id'),
+  );
+
+  it('binds each value to the parameter it names, again and again, on each database it meets', async () => {
+    for (const { db } of [open(), open()]) {
+      await sql`create table things (id integer primary key, name text, owner text)`.execute(db);
+      await sql`insert into things (id, name, owner) values (1, 'a', 'ann'), (2, 'b', 'ann'), (3, 'a', 'bo')`.execute(db);
+      expect(await byOwnerAndName(db, { name: 'a', owner: 'ann' })).toEqual([{ id: 1 }]);
+      expect(await byOwnerAndName(db, { name: 'a', owner: 'bo' })).toEqual([{ id: 3 }]);
+      expect(await byOwnerAndName(db, { name: 'b', owner: 'bo' })).toEqual([]);
+      expect(await byOwnerAndName(db, { name: 'b', owner: 'ann' })).toEqual([{ id: 2 }]);
+    }
   });
 });

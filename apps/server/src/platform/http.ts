@@ -184,19 +184,37 @@ function coerceQuery(schema: z.ZodObject, query: Record<string, unknown>): Recor
   return out;
 }
 
-async function readBody(stream: Readable, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-    size += buf.length;
-    if (size > limit) {
-      stream.resume();
-      throw new AppError('INVALID_PARAMETER_VALUE', `Request body exceeds the limit of ${limit} bytes.`);
-    }
-    chunks.push(buf);
-  }
-  return Buffer.concat(chunks);
+/**
+ * Reads a request body of at most `limit` bytes. Listeners rather than `for await`: the async iterator costs a promise
+ * per chunk on every JSON request, and leaving it early destroys the socket before the refusal can be sent.
+ */
+function readBody(stream: Readable, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    if (stream.readableEnded) return resolve(Buffer.alloc(0));
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    const onData = (chunk: Buffer | string) => {
+      if (over) return;
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      size += buf.length;
+      if (size > limit) {
+        // The rest is drained, never buffered, so the refusal still reaches the client.
+        over = true;
+        chunks.length = 0;
+        reject(new AppError('INVALID_PARAMETER_VALUE', `Request body exceeds the limit of ${limit} bytes.`));
+        return;
+      }
+      chunks.push(buf);
+    };
+    stream.on('data', onData);
+    stream.once('end', () => {
+      if (!over) resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
+    });
+    stream.once('error', (err) => {
+      if (!over) reject(err);
+    });
+  });
 }
 
 function parseJsonBody(buf: Buffer): Record<string, unknown> {

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { reusableQuery } from '../../platform/db.ts';
 import type { Principal, RouteContext, RouteSpec } from '../../platform/http.ts';
 import type { ResolvedTable } from '../tables/index.ts';
 import { requireAll, requireExecute, type SqlAccess } from './sql.authorize.ts';
@@ -35,6 +36,11 @@ export interface RowSecurityStore {
 
 const FILTER_KEY = '';
 
+/** The row filter and masks of one table (read for every statement that reads the table). */
+const securityOfTableQuery = reusableQuery(['tableId'], (db, v) =>
+  (db as Kysely<SqlTables>).selectFrom('sql_row_security').selectAll().where('table_id', '=', v.tableId),
+);
+
 /** Creates the store over the SQL domain's `sql_row_security` table. */
 export function createRowSecurityStore(db: Kysely<SqlTables>): RowSecurityStore {
   async function put(tableId: string, kind: 'filter' | 'mask', column: string, functionName: string, columns: string[]) {
@@ -49,7 +55,7 @@ export function createRowSecurityStore(db: Kysely<SqlTables>): RowSecurityStore 
   }
   return {
     async get(tableId) {
-      const rows = await db.selectFrom('sql_row_security').selectAll().where('table_id', '=', tableId).execute();
+      const rows = await securityOfTableQuery(db, { tableId });
       if (rows.length === 0) return undefined;
       const out: TableSecurity = { masks: new Map() };
       for (const r of rows) {

@@ -5,7 +5,7 @@ import type { unityCatalog } from '@weir/contracts';
 import { DeltaError, openDeltaTable, type StructType } from '@weir/delta';
 import type { Kysely, Selectable } from 'kysely';
 import type { z } from 'zod';
-import { binaryText, type DialectName } from '../../platform/db.ts';
+import { binaryText, type DialectName, reusableQuery } from '../../platform/db.ts';
 import type { EventBus } from '../../platform/events.ts';
 import type { Principal } from '../../platform/http.ts';
 import {
@@ -31,6 +31,25 @@ type Db = Kysely<TablesTables>;
 type TableRow = Selectable<UcTablesTable>;
 
 const SERVER_MAX_PAGE = 10_000;
+
+/** A table's row with its schema's and catalog's, by three-part name. */
+const tableWithSchemaQuery = reusableQuery(['catalog', 'schema', 'table'], (db, v) =>
+  (db as Kysely<TablesTables & CatalogTables>)
+    .selectFrom('uc_tables as t')
+    .innerJoin('uc_schemas as s', 's.id', 't.schema_id')
+    .innerJoin('uc_catalogs as c', 'c.id', 's.catalog_id')
+    .selectAll('t')
+    .select([
+      's.catalog_id as schema_catalog_id',
+      'c.name as schema_catalog_name',
+      's.name as schema_name',
+      's.owner as schema_owner',
+      'c.owner as catalog_owner',
+    ])
+    .where('c.name', '=', v.catalog)
+    .where('s.name', '=', v.schema)
+    .where('t.name', '=', v.table),
+);
 
 /** A table resolved by name, with what SQL needs to read or write it. */
 export interface ResolvedTable {
@@ -124,22 +143,7 @@ export function createTablesService(deps: {
   async function tableRow(fullName: string): Promise<{ row: TableRow; schema: ResolvedSchema }> {
     const [c, s, t] = splitFullName(fullName, 3, 'table') as [string, string, string];
     // One query for the table with its schema and catalog: every statement resolves each table it names this way.
-    const hit = await (db as unknown as Kysely<TablesTables & CatalogTables>)
-      .selectFrom('uc_tables as t')
-      .innerJoin('uc_schemas as s', 's.id', 't.schema_id')
-      .innerJoin('uc_catalogs as c', 'c.id', 's.catalog_id')
-      .selectAll('t')
-      .select([
-        's.catalog_id as schema_catalog_id',
-        'c.name as schema_catalog_name',
-        's.name as schema_name',
-        's.owner as schema_owner',
-        'c.owner as catalog_owner',
-      ])
-      .where('c.name', '=', c)
-      .where('s.name', '=', s)
-      .where('t.name', '=', t)
-      .executeTakeFirst();
+    const [hit] = await tableWithSchemaQuery(db, { catalog: c, schema: s, table: t });
     if (hit) {
       const { schema_catalog_id, schema_catalog_name, schema_name, schema_owner, catalog_owner, ...row } = hit;
       const schema = {
