@@ -1,10 +1,11 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { type AuditLog, auditMigrations, createAuditLog, protectSystemCatalog } from './domains/governance/audit.ts';
+import { AUDIT_UNAVAILABLE_BODY, type AuditLog, auditMigrations, createAuditLog, protectSystemCatalog } from './domains/governance/audit.ts';
 import {
   createGovernanceService,
   createOwnerLookup,
@@ -22,8 +23,12 @@ import { createRegistryService, type RegistryTables, registryMigrations, registr
 import {
   captureSettingsFromEnv,
   createInferenceCapture,
+  createInvocationFastPath,
   createModelRuntime,
   createServingService,
+  INVOCATIONS_PATH,
+  type InvocationFastPath,
+  interceptInvocations,
   type ServingTables,
   servingMigrations,
   servingRoutes,
@@ -40,6 +45,12 @@ import { buildOpenApi, defineRoute, type RouteSpec, registerRoutes, sendError } 
 import { createHttpMetrics } from './platform/metrics.ts';
 import { WEIR_VERSION } from './version.ts';
 
+/** A request's id: a valid incoming `x-request-id` is kept (so a caller can follow its request), else a new UUID. */
+function requestIdFrom(headers: IncomingHttpHeaders): string {
+  const given = headers['x-request-id'];
+  return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : crypto.randomUUID();
+}
+
 /** Reads owners on governance's behalf: it must see every object, whoever asks. */
 const SYSTEM_PRINCIPAL = { id: 0, userName: 'system', kind: 'user' as const, isAdmin: true };
 
@@ -50,6 +61,8 @@ export interface WeirApp {
   store: MetadataDb;
   /** The audit log: staging writer, compaction into `system.access.audit`. */
   audit: AuditLog;
+  /** The scoring fast path in front of Fastify (null if the invocation route is not registered). */
+  invocationFastPath: InvocationFastPath | null;
   /** Stops accepting requests, lets in-flight ones finish (at most `graceMs`, default 10 s), then closes the store. */
   close(graceMs?: number): Promise<void>;
 }
@@ -259,10 +272,7 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
       },
       redact: ['req.headers.authorization', 'headers.authorization', 'password', 'token', 'token_value'],
     },
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : crypto.randomUUID();
-    },
+    genReqId: (req) => requestIdFrom(req.headers),
     requestIdHeader: false,
     bodyLimit: 1024 * 1024 * 1024,
     routerOptions: { maxParamLength: 2000 },
@@ -291,16 +301,26 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
   const logStream = options.logStream ?? process.stdout;
   const lineHost = `,"pid":${process.pid},"hostname":${JSON.stringify(os.hostname())}`;
   const QUIETER_THAN_INFO = new Set(['warn', 'error', 'fatal', 'silent']);
-  app.addHook('onResponse', async (req, reply) => {
-    const route = req.routeOptions.url ?? 'unmatched';
-    metrics.observe(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
+  // Lines of requests that finish in the same event-loop turn go out in one write (under load, one write(2) for many
+  // requests); a lone request's line is written right after the turn. Only the log waits: responses never do.
+  let pendingLines = '';
+  const flushLines = () => {
+    const text = pendingLines;
+    pendingLines = '';
+    if (text) logStream.write(text);
+  };
+  // HTTP metrics and the request line of a finished request (Fastify's hook and the invocation fast path alike).
+  const finished = (req: { method: string; route: string; id: string; url: string }, status: number, elapsedMs: number) => {
+    metrics.observe(req.method, req.route, status, elapsedMs / 1000);
     if (QUIETER_THAN_INFO.has(app.log.level)) return;
-    const id = JSON.stringify(String(req.id));
-    const url = JSON.stringify(String(req.url).split('?')[0]);
-    const ms = Math.round(reply.elapsedTime * 10) / 10;
-    logStream.write(
-      `{"level":30,"time":${Date.now()}${lineHost},"reqId":${id},"req":{"method":${JSON.stringify(req.method)},"url":${url},"id":${id}},"status":${reply.statusCode},"ms":${ms},"msg":"request"}\n`,
-    );
+    const id = JSON.stringify(req.id);
+    const url = JSON.stringify(req.url.split('?')[0]);
+    const ms = Math.round(elapsedMs * 10) / 10;
+    if (pendingLines === '') setImmediate(flushLines);
+    pendingLines += `{"level":30,"time":${Date.now()}${lineHost},"reqId":${id},"req":{"method":${JSON.stringify(req.method)},"url":${url},"id":${id}},"status":${status},"ms":${ms},"msg":"request"}\n`;
+  };
+  app.addHook('onResponse', async (req, reply) => {
+    finished({ method: req.method, route: req.routeOptions.url ?? 'unmatched', id: String(req.id), url: String(req.url) }, reply.statusCode, reply.elapsedTime);
   });
   app.setNotFoundHandler((req, reply) => {
     const body = req.body as Readable | undefined;
@@ -381,17 +401,33 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
   // Routes a domain still registers as bare 'authenticated' get their declared requirement from governance's table.
   const allRoutes = declareRequirements([...routes, ...systemRoutes]);
   // A request with an Authorization header is judged by it alone (Bearer/Basic as before); otherwise a web session cookie may authenticate it.
-  registerRoutes(
-    app,
-    protectSystemCatalog(allRoutes),
-    (req) => (req.headers.authorization ? identity.authenticate(req.headers.authorization) : webSessions.authenticate(req)),
-    (principal, checks) =>
-      governance.requireAll(
-        principal,
-        checks.map((c) => ({ privilege: c.privilege as Privilege, securable: { type: c.securable.type as SecurableType, fullName: c.securable.fullName } })),
-      ),
+  const authenticate = (req: { headers: IncomingHttpHeaders; method: string }) =>
+    req.headers.authorization ? identity.authenticate(req.headers.authorization) : webSessions.authenticate(req);
+  const registeredRoutes = protectSystemCatalog(allRoutes);
+  registerRoutes(app, registeredRoutes, authenticate, (principal, checks) =>
+    governance.requireAll(
+      principal,
+      checks.map((c) => ({ privilege: c.privilege as Privilege, securable: { type: c.securable.type as SecurableType, fullName: c.securable.fullName } })),
+    ),
   );
   await app.ready();
+  // Scoring requests skip the generic route layer (docs/adr/0006-serving-fast-path.md); the route stays registered for
+  // the OpenAPI document and for the requests the fast path leaves to Fastify.
+  const invocationRoute = registeredRoutes.find((r) => r.method === 'POST' && r.paths[0] === INVOCATIONS_PATH);
+  const fastPath = invocationRoute
+    ? createInvocationFastPath({
+        service: serving,
+        route: invocationRoute,
+        authenticate,
+        requestId: requestIdFrom,
+        audit: (req, status, body) => audit.record(req, status, body),
+        auditFailureBody: AUDIT_UNAVAILABLE_BODY,
+        finished,
+        closing: () => closing,
+        logError: (err, reqId, message) => app.log.error({ err, reqId }, message),
+      })
+    : null;
+  if (fastPath) interceptInvocations(app.server, fastPath);
   audit.start();
   lineageTables.start();
 
@@ -400,18 +436,30 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
     routes: allRoutes,
     store,
     audit,
+    invocationFastPath: fastPath,
     async close(graceMs = 10_000) {
       // Connections still busy after the grace period are cut so a stuck client cannot hold shutdown forever.
-      const force = setTimeout(() => app.server.closeAllConnections(), graceMs);
+      let cutOff = () => {};
+      const graceOver = new Promise<void>((resolve) => {
+        cutOff = resolve;
+      });
+      const force = setTimeout(() => {
+        app.server.closeAllConnections();
+        cutOff();
+      }, graceMs);
       force.unref();
       try {
         await app.close();
+        // The server closed once every connection had answered; a fast-path request whose connection the grace period
+        // cut is waited for too (its event and capture row go in before the flush below), but no longer than the grace.
+        await Promise.race([fastPath?.idle(), graceOver]);
       } finally {
         clearTimeout(force);
       }
       // In-flight requests have answered (their events are stored); what is staged moves into system.access.audit.
       await audit.close().catch((err) => app.log.error({ err }, 'final audit compaction failed'));
       await lineageTables.stop().catch((err) => app.log.error({ err }, 'final lineage copy failed'));
+      flushLines();
       lineage.close();
       // Flushes captured inference rows before the store goes away.
       await serving.stop();

@@ -185,36 +185,42 @@ function coerceQuery(schema: z.ZodObject, query: Record<string, unknown>): Recor
 }
 
 /**
- * Reads a request body of at most `limit` bytes. Listeners rather than `for await`: the async iterator costs a promise
- * per chunk on every JSON request, and leaving it early destroys the socket before the refusal can be sent.
+ * Reads a request body of at most `limit` bytes; answers null when it is larger (the rest is drained, never buffered,
+ * so a refusal still reaches the client). Listeners rather than `for await`: the async iterator costs a promise per
+ * chunk, and leaving it early destroys the socket before the refusal can be sent.
  */
-function readBody(stream: Readable, limit: number): Promise<Buffer> {
+export function readLimited(stream: Readable | undefined, limit: number): Promise<Buffer | null> {
+  if (!stream || typeof stream.on !== 'function' || stream.readableEnded) return Promise.resolve(Buffer.alloc(0));
+  const body = stream;
   return new Promise((resolve, reject) => {
-    if (stream.readableEnded) return resolve(Buffer.alloc(0));
     const chunks: Buffer[] = [];
     let size = 0;
     let over = false;
-    const onData = (chunk: Buffer | string) => {
+    body.on('data', (chunk: Buffer | string) => {
       if (over) return;
       const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       size += buf.length;
       if (size > limit) {
-        // The rest is drained, never buffered, so the refusal still reaches the client.
         over = true;
         chunks.length = 0;
-        reject(new AppError('INVALID_PARAMETER_VALUE', `Request body exceeds the limit of ${limit} bytes.`));
+        resolve(null);
         return;
       }
       chunks.push(buf);
-    };
-    stream.on('data', onData);
-    stream.once('end', () => {
+    });
+    body.once('end', () => {
       if (!over) resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
     });
-    stream.once('error', (err) => {
+    body.once('error', (err) => {
       if (!over) reject(err);
     });
   });
+}
+
+async function readBody(stream: Readable, limit: number): Promise<Buffer> {
+  const body = await readLimited(stream, limit);
+  if (body === null) throw new AppError('INVALID_PARAMETER_VALUE', `Request body exceeds the limit of ${limit} bytes.`);
+  return body;
 }
 
 function parseJsonBody(buf: Buffer): Record<string, unknown> {
@@ -277,9 +283,24 @@ export function sendError(reply: FastifyReply, err: AppError, format: 'default' 
         message: err.message,
       });
   }
+  return reply.code(status).type('application/json').send(errorResponse(err).body);
+}
+
+/** The status and JSON text of an error in the default (MLflow/Databricks) dialect; the invocation fast path sends it too. */
+export function errorResponse(err: AppError): { status: number; body: string } {
   const body: Record<string, unknown> = { error_code: err.code, message: err.message };
   if (err.details) body.details = err.details;
-  return reply.code(status).type('application/json').send(body);
+  return { status: ERROR_STATUS[err.code], body: JSON.stringify(body) };
+}
+
+/** The refusal of a request that carries no valid credentials. */
+export function unauthenticatedError(): AppError {
+  return new AppError('UNAUTHENTICATED', 'Credential was not sent or was of an unsupported type for this API.');
+}
+
+/** What a caller is told of an unexpected error (the details go to the server log only). */
+export function internalError(): AppError {
+  return new AppError('INTERNAL_ERROR', 'Internal error. See the server log for details.');
 }
 
 /** Registers routes on fastify: authentication, body decoding, validation, error mapping. */
@@ -296,7 +317,7 @@ export function registerRoutes(app: FastifyInstance, routes: RouteSpec[], authen
           principal = await authenticate(request);
           facts.principal = principal;
           if (!principal) {
-            throw new AppError('UNAUTHENTICATED', 'Credential was not sent or was of an unsupported type for this API.');
+            throw unauthenticatedError();
           }
           if (route.auth === 'admin' && !principal.isAdmin) {
             throw new AppError('PERMISSION_DENIED', 'Only workspace admins may do this.');
@@ -342,7 +363,7 @@ export function registerRoutes(app: FastifyInstance, routes: RouteSpec[], authen
         if (stream && typeof stream.resume === 'function' && !stream.readableEnded) stream.resume();
         if (err instanceof AppError) return sendError(reply, err, format);
         request.log.error({ err }, 'unhandled error');
-        return sendError(reply, new AppError('INTERNAL_ERROR', 'Internal error. See the server log for details.'), format);
+        return sendError(reply, internalError(), format);
       }
     };
     for (const url of route.paths) {

@@ -3,7 +3,8 @@
 // `system.access.audit`.
 // - SQLite (embedded): the event is appended as one line to a journal file next to the database (one write(2): once it
 //   returns, the line survives a killed process, the same guarantee as a WAL commit at synchronous=NORMAL, for a tenth
-//   of the cost of a commit on the request path). Every 250 ms, or every 1,000 events, the journal is sealed and its
+//   of the cost of a commit on the request path). Events of requests that finish in the same event-loop turn share
+//   that write, made right after the turn. Every 250 ms, or every 1,000 events, the journal is sealed and its
 //   events are inserted into `audit_events` in one transaction, then the sealed file is deleted; a sealed file left by a
 //   kill is inserted again at the next start or transfer, and `insert or ignore` on the unique `event_id` drops what was
 //   already in. Compaction (and so every SQL read of the audit table) transfers first.
@@ -12,11 +13,12 @@
 
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Generated, Kysely } from 'kysely';
 import type { BulkColumn, MetadataDb, Migration } from '../../platform/db.ts';
-import { factsOf } from '../../platform/http.ts';
+import { factsOf, type RequestFacts } from '../../platform/http.ts';
 import {
   type AuditEvent,
   actionNameOf,
@@ -285,8 +287,33 @@ function createJournalWriter(
   }, JOURNAL_TRANSFER_MS);
   timer.unref();
 
+  // Events appended in the same event-loop turn are written together, in one write(2), right after the turn; each
+  // append resolves once that write returned (a lone request waits for no other: nothing else runs in its turn).
+  let waiting: { text: string; rows: unknown[][]; batch: Batch } | null = null;
+
+  function writeWaiting(): void {
+    const group = waiting;
+    if (!group) return;
+    waiting = null;
+    const line = Buffer.from(group.text);
+    try {
+      if (fd < 0) openNext();
+      const written = fs.writeSync(fd, line);
+      if (written !== line.length) throw new Error(`The audit journal took ${written} of ${line.length} bytes.`);
+    } catch (err) {
+      // Appends go on in the next file; a line cut short in this one is skipped when it is read.
+      seal();
+      group.batch.reject(err);
+      return;
+    }
+    for (const row of group.rows) current.rows.push(row);
+    if (current.rows.length >= JOURNAL_TRANSFER_ROWS) transfer().catch((err) => onError?.(err));
+    group.batch.resolve();
+  }
+
   async function drain(): Promise<void> {
     for (;;) {
+      writeWaiting();
       if (transferring) {
         await transferring;
         continue;
@@ -300,19 +327,13 @@ function createJournalWriter(
     append(event) {
       if (closed) return Promise.reject(new Error('The audit journal is closed.'));
       const row = rowOf(event);
-      const line = Buffer.from(`${JSON.stringify(row)}\n`);
-      try {
-        if (fd < 0) openNext();
-        const written = fs.writeSync(fd, line);
-        if (written !== line.length) throw new Error(`The audit journal took ${written} of ${line.length} bytes.`);
-      } catch (err) {
-        // Appends go on in the next file; a line cut short in this one is skipped when it is read.
-        seal();
-        return Promise.reject(err);
+      if (!waiting) {
+        waiting = { text: '', rows: [], batch: newBatch() };
+        setImmediate(writeWaiting);
       }
-      current.rows.push(row);
-      if (current.rows.length >= JOURNAL_TRANSFER_ROWS) transfer().catch((err) => onError?.(err));
-      return RESOLVED;
+      waiting.text += `${JSON.stringify(row)}\n`;
+      waiting.rows.push(row);
+      return waiting.batch.done;
     },
     drain,
     async close() {
@@ -430,8 +451,8 @@ function createGroupCommitWriter(store: Pick<MetadataDb, 'db' | 'bulkInsert' | '
 }
 
 /** Secrets a request carries in its Authorization header (the bearer token, or a Basic password). */
-function headerSecrets(request: FastifyRequest, into: Set<string>): void {
-  const auth = request.headers.authorization;
+function headerSecrets(headers: IncomingHttpHeaders, into: Set<string>): void {
+  const auth = headers.authorization;
   if (typeof auth !== 'string') return;
   const [scheme, value] = auth.split(/\s+/, 2);
   if (!value) return;
@@ -445,28 +466,55 @@ function headerSecrets(request: FastifyRequest, into: Set<string>): void {
 
 const routeNames = new WeakMap<object, { service: string; action: string }>();
 
-/** Builds the event of a finished request from what the HTTP layer recorded about it. */
-export function eventOf(request: FastifyRequest, statusCode: number, payload: unknown, now: number): AuditEvent {
+/**
+ * A UUIDv7 (RFC 9562: 48-bit millisecond time, then 74 random bits) for `event_id`. Ids that grow with time go into the
+ * unique index at its end instead of at random places: staging an event costs about half as much CPU as with a v4 id.
+ */
+export function timeOrderedId(ms: number): string {
+  const random = randomUUID();
+  const time = Math.max(0, Math.trunc(ms)).toString(16).padStart(12, '0').slice(-12);
+  // The v4 id's version digit (index 14) becomes 7; its variant and the other random digits are kept.
+  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${random.slice(15)}`;
+}
+
+/** What an audit event is built from, whichever transport answered the request (Fastify, or the invocation fast path). */
+export interface AuditedRequest {
+  id: string;
+  /** The request target as sent (the query is dropped from the event). */
+  url: string;
+  ip: string | undefined;
+  headers: IncomingHttpHeaders;
+  /** What the HTTP layer recorded: route, principal, decoded parameters (undefined when no route matched). */
+  facts: RequestFacts | undefined;
+  /** Query and path parameters, read only when the route recorded none. */
+  rawParams?: () => Record<string, unknown>;
+}
+
+/** The body a request gets instead of its answer when its audit event could not be stored (status 503). */
+export const AUDIT_UNAVAILABLE_BODY = JSON.stringify({
+  error_code: 'TEMPORARILY_UNAVAILABLE',
+  message: 'The audit log could not be written; the request was not acknowledged.',
+});
+
+/** Builds the event of a finished request. */
+export function auditEventOf(request: AuditedRequest, statusCode: number, payload: unknown, now: number): AuditEvent {
   // A catch-all route (the web UI's) that answers "no such endpoint" did not serve the request: audit it as unmatched.
   const unmatched = statusCode === 404 && errorCodeOf(statusCode, payload) === 'ENDPOINT_NOT_FOUND';
-  const facts = unmatched ? undefined : factsOf(request);
-  const path = String(request.url).split('?')[0] ?? '';
+  const facts = unmatched ? undefined : request.facts;
+  const path = request.url.split('?')[0] ?? '';
   let names = facts ? routeNames.get(facts.route) : undefined;
   if (facts && !names) {
     names = { service: serviceNameOf(facts.route.tag, path), action: actionNameOf(facts.route.method, facts.route.paths[0] ?? path) };
     routeNames.set(facts.route, names);
   }
-  const params = facts?.params ?? {
-    ...((request.query ?? {}) as Record<string, unknown>),
-    ...((request.params ?? {}) as Record<string, unknown>),
-  };
+  const params = facts?.params ?? request.rawParams?.() ?? {};
   const secrets = secretValuesOf(params);
-  headerSecrets(request, secrets);
+  headerSecrets(request.headers, secrets);
   const message = errorMessageOf(statusCode, payload);
   return {
-    event_id: randomUUID(),
+    event_id: timeOrderedId(now),
     event_time: now,
-    request_id: cleanText(String(request.id), 128) ?? '',
+    request_id: cleanText(request.id, 128) ?? '',
     source_ip_address: cleanText(request.ip, 64),
     user_agent: cleanText(request.headers['user-agent']),
     user_name: facts?.principal ? facts.principal.userName : null,
@@ -476,6 +524,23 @@ export function eventOf(request: FastifyRequest, statusCode: number, payload: un
     status_code: statusCode,
     error_message: message === null ? null : scrub(message, secrets),
   };
+}
+
+/** Builds the event of a finished request from what the HTTP layer recorded about it. */
+export function eventOf(request: FastifyRequest, statusCode: number, payload: unknown, now: number): AuditEvent {
+  return auditEventOf(
+    {
+      id: String(request.id),
+      url: String(request.url),
+      ip: request.ip,
+      headers: request.headers,
+      facts: factsOf(request),
+      rawParams: () => ({ ...((request.query ?? {}) as Record<string, unknown>), ...((request.params ?? {}) as Record<string, unknown>) }),
+    },
+    statusCode,
+    payload,
+    now,
+  );
 }
 
 /**
@@ -493,7 +558,7 @@ export function installAuditHook(app: FastifyInstance, writer: AuditWriter, now:
       const stream = payload as { destroy?: () => void } | null;
       if (stream && typeof stream.destroy === 'function') stream.destroy();
       reply.code(503).type('application/json');
-      return JSON.stringify({ error_code: 'TEMPORARILY_UNAVAILABLE', message: 'The audit log could not be written; the request was not acknowledged.' });
+      return AUDIT_UNAVAILABLE_BODY;
     }
   });
 }

@@ -7,13 +7,13 @@ import type { MetadataDb } from '../../platform/db.ts';
 import type { CatalogService } from '../catalog/index.ts';
 import type { TablesService } from '../tables/index.ts';
 import { type AuditCompactor, type AuditIdentity, createAuditCompactor } from './audit.compaction.ts';
-import { type AuditTables, type AuditWriter, createAuditWriter, installAuditHook } from './audit.log.ts';
+import { type AuditedRequest, type AuditTables, type AuditWriter, auditEventOf, createAuditWriter, installAuditHook } from './audit.log.ts';
 import type { Authorizer } from './governance.types.ts';
 import { ACCESS_SCHEMA, AUDIT_TABLE_SCHEMA, ensureSystemSchema, ensureSystemTable, guardSystemTableReads, SYSTEM_CATALOG } from './system-tables.ts';
 
 export { AUDIT_TXN_APP_ID } from './audit.compaction.ts';
 export { actionNameOf, serviceNameOf } from './audit.events.ts';
-export { auditMigrations } from './audit.log.ts';
+export { AUDIT_UNAVAILABLE_BODY, type AuditedRequest, auditMigrations } from './audit.log.ts';
 export { ensureSystemSchema, protectSystemCatalog, SYSTEM_CATALOG } from './system-tables.ts';
 
 /** Name of the audit table inside `system.access`. */
@@ -27,6 +27,8 @@ export interface AuditLog {
   location: string;
   /** Registers the HTTP hook that stores each request's event before its response is sent. */
   install(app: FastifyInstance): void;
+  /** Stores the event of a request answered outside Fastify (the invocation fast path); resolves once it is durable. */
+  record(request: AuditedRequest, statusCode: number, payload: string): Promise<void>;
   /** Starts periodic compaction. */
   start(): void;
   /** Waits for pending events, stops periodic compaction and compacts what is left (graceful shutdown). */
@@ -67,6 +69,7 @@ export async function createAuditLog(deps: {
     beforeCompact: () => writer.drain(),
   });
   const authorizer = deps.authorizer;
+  const now = deps.now ?? Date.now;
   guardSystemTableReads(
     deps.tables,
     {
@@ -83,6 +86,9 @@ export async function createAuditLog(deps: {
     location,
     install(app) {
       installAuditHook(app, writer, deps.now);
+    },
+    record(request, statusCode, payload) {
+      return writer.append(auditEventOf(request, statusCode, payload, now()));
     },
     start() {
       compactor.start();

@@ -57,4 +57,42 @@ describe('inference capture batches', () => {
     expect(String(first?.date instanceof Date ? first.date.toISOString().slice(0, 10) : first?.date)).toBe('2026-01-02');
     expect(capture.lastError('c.s.ep_payload')).toBeNull();
   });
+
+  it('stores every string exactly as recorded (quotes, backslashes, control characters, non-ASCII, 100 kB) and types the columns', async () => {
+    const awkward = [
+      "it's",
+      'a"b',
+      'back\\slash \\u0041',
+      'new\nline\r\ntab\t',
+      '\u0001\u001f',
+      'ünï€ 😀',
+      '\u2028\u2029',
+      '',
+      'null',
+      '123',
+      'x'.repeat(100_000),
+    ];
+    const t = { ...target, table: 'awkward_payload' };
+    const capture = createInferenceCapture({ tables, maxRows: 1000, flushEveryMs: 3_600_000 });
+    for (const [i, text] of awkward.entries()) {
+      capture.record(t, {
+        ...row(i),
+        client_request_id: i === 0 ? 'lone \ud800 surrogate' : i === 1 ? 'nul \u0000 inside' : text,
+        request: text,
+        response: `{"predictions": [${JSON.stringify(text)}]}`,
+        served_entity_name: text,
+      });
+    }
+    await capture.stop();
+    expect(capture.lastError('c.s.awkward_payload')).toBeNull();
+    const rows = await (await openDeltaTable(path.join(root, 'c', 's', 'awkward_payload')).snapshot()).readRows({ orderBy: 'timestamp_ms' });
+    expect(rows.map((r) => r.request)).toEqual(awkward);
+    expect(rows.map((r) => r.served_entity_name)).toEqual(awkward);
+    expect(rows.map((r) => r.response)).toEqual(awkward.map((text) => `{"predictions": [${JSON.stringify(text)}]}`));
+    // A lone surrogate cannot be stored as UTF-8: it becomes U+FFFD and the rest of the batch is kept.
+    expect(rows.map((r) => r.client_request_id)).toEqual(['lone \ufffd surrogate', 'nul \u0000 inside', ...awkward.slice(2)]);
+    expect(rows.map((r) => Number(r.timestamp_ms))).toEqual(awkward.map((_, i) => Date.UTC(2026, 0, 2, 3, 4, 5) + i));
+    expect(rows.map((r) => Number(r.execution_time_ms))).toEqual(awkward.map((_, i) => i));
+    expect(rows.every((r) => r.status_code === 200)).toBe(true);
+  });
 });

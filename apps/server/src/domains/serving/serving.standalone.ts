@@ -7,8 +7,9 @@ import { z } from 'zod';
 import { AppError } from '../../platform/errors.ts';
 import { defineRoute, type RouteSpec, registerRoutes, sendError } from '../../platform/http.ts';
 import { readModelFacts } from '../registry/index.ts';
+import { createStandaloneFastPath, interceptInvocations } from './serving.fast-path.ts';
+import { type InvocationAnswer, readInvocation, SERVED_ENTITY_HEADER, SERVED_MODEL_NAME_HEADER } from './serving.invocation.ts';
 import { createServingMetrics } from './serving.metrics.ts';
-import { readInvocationBody, SERVED_ENTITY_HEADER } from './serving.routes.ts';
 import { createModelRuntime, type LoadedModel } from './serving.runtime.ts';
 import { parseCsvScoringBody, parseJsonScoringBody } from './serving.scoring.ts';
 
@@ -41,6 +42,8 @@ export interface StandaloneServing {
   version(): number;
   /** Checks the alias once now (the poll does this every period). */
   refresh(): Promise<void>;
+  /** Scoring requests answered by the fast path so far. */
+  taken(): number;
   stop(): Promise<void>;
 }
 
@@ -179,6 +182,27 @@ export async function startStandaloneServing(options: StandaloneServingOptions):
     throw new Error(`could not load ${options.model}: ${lastError}`);
   }
 
+  /** Scores one request on the version serving now; throws AppError for refusals the generic error body carries. */
+  async function score(contentType: string | undefined, stream: Readable | undefined): Promise<InvocationAnswer> {
+    const body = await readInvocation(contentType, stream);
+    if ('refused' in body) return body.refused;
+    const current = live;
+    if (!current) throw new AppError('TEMPORARILY_UNAVAILABLE', `No version of ${options.model} is loaded: ${lastError ?? 'loading'}.`);
+    current.inFlight++;
+    const finish = metrics.start(options.model, current.entity);
+    let ok = false;
+    try {
+      const request = body.csv ? parseCsvScoringBody(body.text) : parseJsonScoringBody(body.text);
+      const predictions = await current.model.predict(request, { text: body.text, csv: body.csv });
+      ok = true;
+      return { status: 200, body: JSON.stringify({ predictions }), servedEntity: current.entity };
+    } finally {
+      finish(ok);
+      current.inFlight--;
+      if (current.retired && current.inFlight === 0) runtime.release(current.model.key);
+    }
+  }
+
   const routes = [
     defineRoute({
       method: 'POST',
@@ -189,24 +213,12 @@ export async function startStandaloneServing(options: StandaloneServingOptions):
       input: z.object({}),
       body: 'raw',
       handler: async (_input, { reply, rawBody }) => {
-        const body = await readInvocationBody(reply, rawBody as Readable | undefined);
-        if ('sent' in body) return body.sent;
-        const current = live;
-        if (!current) throw new AppError('TEMPORARILY_UNAVAILABLE', `No version of ${options.model} is loaded: ${lastError ?? 'loading'}.`);
-        current.inFlight++;
-        const finish = metrics.start(options.model, current.entity);
-        let ok = false;
-        try {
-          const request = body.csv ? parseCsvScoringBody(body.text) : parseJsonScoringBody(body.text);
-          const predictions = await current.model.predict(request, { text: body.text, csv: body.csv });
-          ok = true;
-          reply.header(SERVED_ENTITY_HEADER, current.entity);
-          return reply.code(200).type('application/json').send(JSON.stringify({ predictions }));
-        } finally {
-          finish(ok);
-          current.inFlight--;
-          if (current.retired && current.inFlight === 0) runtime.release(current.model.key);
+        const answer = await score(reply.request.headers['content-type'], rawBody as Readable | undefined);
+        if (answer.servedEntity !== null) {
+          reply.header(SERVED_ENTITY_HEADER, answer.servedEntity);
+          reply.header(SERVED_MODEL_NAME_HEADER, answer.servedEntity);
         }
+        return reply.code(answer.status).type('application/json').send(answer.body);
       },
     }),
     defineRoute({
@@ -245,6 +257,10 @@ export async function startStandaloneServing(options: StandaloneServingOptions):
     return sendError(reply, new AppError('ENDPOINT_NOT_FOUND', `No API found for '${req.method} ${String(req.url).split('?')[0]}'`));
   });
   registerRoutes(app, routes, async () => null);
+  // Scoring requests skip Fastify here too (docs/adr/0006-serving-fast-path.md); the route above answers the rest.
+  const fastPath = createStandaloneFastPath(score, () => !app.server.listening);
+  await app.ready();
+  interceptInvocations(app.server, fastPath);
   const url = await app.listen({ host: options.host, port: options.port });
 
   const period = (options.pollSeconds ?? DEFAULT_ALIAS_POLL_SECONDS) * 1000;
@@ -256,9 +272,11 @@ export async function startStandaloneServing(options: StandaloneServingOptions):
     app,
     version: () => live?.version ?? 0,
     refresh,
+    taken: () => fastPath.taken(),
     async stop() {
       if (timer) clearInterval(timer);
       await app.close();
+      await fastPath.idle();
       await checking;
       if (live) retire(live);
       live = null;
