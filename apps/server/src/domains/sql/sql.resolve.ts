@@ -184,8 +184,10 @@ export async function serialize(con: DuckDBConnection, sql: string): Promise<Nod
     parseCache.set(sql, hit);
     return hit;
   }
-  const reader = await con.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR) AS j', [sql]);
-  const parsed = JSON.parse(String(reader.getRowsJS()[0]?.[0])) as Node;
+  // The text goes in as a literal rather than a bound parameter: one call into DuckDB instead of prepare, bind, run
+  // and fetch, each a hop through libuv's thread pool that a new statement waited for.
+  const result = await con.run(`SELECT json_serialize_sql(${sqlString(sql)}) AS j`);
+  const parsed = JSON.parse(String(result.getChunk(0).getColumnVector(0).getItem(0))) as Node;
   if (parsed.error) {
     const type = String(parsed.error_type ?? '');
     if (type === 'parser') throw new SqlError('BAD_REQUEST', `[PARSE_SYNTAX_ERROR] ${String(parsed.error_message)}`);
