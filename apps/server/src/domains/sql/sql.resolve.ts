@@ -355,6 +355,33 @@ async function snapshotScan(ctx: ResolveContext, table: ResolvedTable, travel: T
   }
 }
 
+/** A name after FROM or JOIN, outside strings, quoted names and comments (which `maskSql` blanks). */
+const NAME_AFTER_FROM = /\b(?:FROM|JOIN)\s+([A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*){0,2})/gi;
+
+/**
+ * While DuckDB parses a statement it has not seen, the names that look like tables (after FROM or JOIN) are looked up
+ * in the catalog, so their rows are at hand when the parse tree names them. Only the tree decides what is read: an
+ * early lookup that the tree does not confirm is never used, and a failed one is simply made again (for its error).
+ * System tables are left out: resolving one may bring it up to date first.
+ */
+function lookUpEarly(ctx: ResolveContext, masked: string): Map<string, Promise<ResolvedTable | undefined>> {
+  const early = new Map<string, Promise<ResolvedTable | undefined>>();
+  for (const m of masked.matchAll(NAME_AFTER_FROM)) {
+    const parts = (m[1] as string).split('.').map((p) => p.trim());
+    const q = qualify(parts, ctx.defaults);
+    const key = `${q.catalog}.${q.schema}.${q.name}`;
+    if (early.has(key) || q.catalog.toLowerCase() === 'system' || q.schema.toLowerCase() === 'information_schema') continue;
+    early.set(
+      key,
+      ctx.tables.resolveTable(q.catalog, q.schema, q.name).then(
+        (t) => t,
+        () => undefined,
+      ),
+    );
+  }
+  return early;
+}
+
 /**
  * Rewrites a query so it only touches catalog objects: every table reference found anywhere in DuckDB's
  * serialized tree becomes a temp view over the table's snapshot, UC functions become temp macros, and file
@@ -364,9 +391,10 @@ export async function resolveQuery(ctx: ResolveContext, input: string, depth = 0
   if (depth > 16) throw sqlInvalid('Views nest too deeply.');
   if (mentionsPrincipal(input)) await ctx.principalMacros();
   const { sql, clauses } = extractTimeTravel(input);
+  const masked = maskSql(sql);
+  const early = parseCache.has(sql) ? undefined : lookUpEarly(ctx, masked);
   const tree = await serialize(ctx.con, sql);
   const toChar = byteToCharMap(sql);
-  const masked = maskSql(sql);
   const cteNames = new Set<string>();
   for (const node of walk(tree)) {
     const cte = node.cte_map as { map?: { key: string }[] } | undefined;
@@ -399,7 +427,7 @@ export async function resolveQuery(ctx: ResolveContext, input: string, depth = 0
       } else {
         let table: ResolvedTable;
         try {
-          table = await ctx.tables.resolveTable(q.catalog, q.schema, q.name);
+          table = (await early?.get(`${q.catalog}.${q.schema}.${q.name}`)) ?? (await ctx.tables.resolveTable(q.catalog, q.schema, q.name));
         } catch (err) {
           tableMissing(err, parts.join('.'));
         }
