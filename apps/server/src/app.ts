@@ -5,7 +5,14 @@ import type { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { AUDIT_UNAVAILABLE_BODY, type AuditLog, auditMigrations, createAuditLog, protectSystemCatalog } from './domains/governance/audit.ts';
+import {
+  AUDIT_UNAVAILABLE_BODY,
+  type AuditLog,
+  auditMigrations,
+  createAuditLog,
+  createSystemTableReads,
+  protectSystemCatalog,
+} from './domains/governance/audit.ts';
 import {
   createGovernanceService,
   createOwnerLookup,
@@ -135,6 +142,8 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
             : lakehouse.catalog.ownerOf(type, `${c}.${s}.${n}`),
     }),
   });
+  // Read rules of the system tables: audit and lineage register theirs, SQL checks them for each table it resolves.
+  const systemReads = createSystemTableReads();
   const lakehouse = await createLakehouse({
     db: store.db,
     dialect: store.dialect,
@@ -144,6 +153,7 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
     identity,
     grants: governance,
     events,
+    readGuard: systemReads.check,
   });
   // Drops and renames (catalog, tables, SQL, registry) move or forget grants before they answer.
   governance.subscribe(events);
@@ -152,6 +162,7 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
     store,
     catalog: lakehouse.catalog,
     tables: lakehouse.tables,
+    systemReads,
     authorizer: governance.authorizer,
     retentionDays: config.auditRetentionDays,
     compactSeconds: config.auditCompactSeconds,
@@ -181,6 +192,7 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
     dialect: store.dialect,
     catalog: lakehouse.catalog,
     tables: lakehouse.tables,
+    systemReads,
     authorizer: governance.authorizer,
     intervalMs: config.auditCompactSeconds * 1000,
     retentionDays: config.lineageRetentionDays,

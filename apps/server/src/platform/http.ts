@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Readable } from 'node:stream';
 import { ERROR_STATUS } from '@weir/contracts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -88,16 +87,10 @@ export interface RequestFacts {
 }
 
 const requestFacts = new WeakMap<FastifyRequest, RequestFacts>();
-const requestScope = new AsyncLocalStorage<RequestFacts>();
 
 /** The facts recorded for a request (undefined for paths no route matched); the audit hook reads them. */
 export function factsOf(request: FastifyRequest): RequestFacts | undefined {
   return requestFacts.get(request);
-}
-
-/** The facts of the request whose handler is running (undefined outside one): lets deep code know its caller. */
-export function currentRequestFacts(): RequestFacts | undefined {
-  return requestScope.getStore();
 }
 
 /** Defines a route with its input type inferred from the schema. */
@@ -352,7 +345,7 @@ export function registerRoutes(app: FastifyInstance, routes: RouteSpec[], authen
           if (!ucGate) throw new AppError('PERMISSION_DENIED', 'Unity Catalog authorization is not configured.');
           await ucGate(ctx.principal, route.auth.uc(parsed.data));
         }
-        const result = await requestScope.run(facts, () => route.handler(parsed.data, ctx));
+        const result = await route.handler(parsed.data, ctx);
         if (result === reply || reply.sent) return reply;
         return reply
           .code(200)

@@ -134,6 +134,9 @@ export interface AuditWriter {
 
 const INSERT_ONE = `insert into audit_events (${COLUMNS.map((c) => `"${c.name}"`).join(', ')}) values (${COLUMNS.map(() => '?').join(', ')})`;
 const INSERT_OR_IGNORE_ONE = INSERT_ONE.replace('insert into', 'insert or ignore into');
+/** Rows per multi-row insert of a journal transfer (32 × 11 parameters, far under SQLite's limit of 32,766). */
+const INSERT_CHUNK_ROWS = 32;
+const INSERT_OR_IGNORE_CHUNK = `${INSERT_OR_IGNORE_ONE}${`, (${COLUMNS.map(() => '?').join(', ')})`.repeat(INSERT_CHUNK_ROWS - 1)}`;
 
 /** How often the journal is moved into the staging table, and after how many events at the latest. */
 const JOURNAL_TRANSFER_MS = 250;
@@ -187,8 +190,16 @@ function createJournalWriter(
   const dir = path.dirname(base);
   const prefix = `${path.basename(base)}.`;
   const insertOne = sqlite.prepare(INSERT_OR_IGNORE_ONE);
+  const insertChunk = sqlite.prepare(INSERT_OR_IGNORE_CHUNK);
   const insertMany = sqlite.transaction((rows: unknown[][]) => {
-    for (const r of rows) insertOne.run(r);
+    // Whole chunks go in as one multi-row statement (one call into SQLite per chunk, not per row); the rest one by one.
+    let i = 0;
+    for (; i + INSERT_CHUNK_ROWS <= rows.length; i += INSERT_CHUNK_ROWS) {
+      const params: unknown[] = [];
+      for (let j = i; j < i + INSERT_CHUNK_ROWS; j++) for (const v of rows[j] as unknown[]) params.push(v);
+      insertChunk.run(params);
+    }
+    for (; i < rows.length; i++) insertOne.run(rows[i] as unknown[]);
   });
   let sealed: JournalFile[] = [];
   let generation = 0;

@@ -9,12 +9,20 @@ import type { TablesService } from '../tables/index.ts';
 import { type AuditCompactor, type AuditIdentity, createAuditCompactor } from './audit.compaction.ts';
 import { type AuditedRequest, type AuditTables, type AuditWriter, auditEventOf, createAuditWriter, installAuditHook } from './audit.log.ts';
 import type { Authorizer } from './governance.types.ts';
-import { ACCESS_SCHEMA, AUDIT_TABLE_SCHEMA, ensureSystemSchema, ensureSystemTable, guardSystemTableReads, SYSTEM_CATALOG } from './system-tables.ts';
+import {
+  ACCESS_SCHEMA,
+  AUDIT_TABLE_SCHEMA,
+  ensureSystemSchema,
+  ensureSystemTable,
+  guardSystemTableReads,
+  SYSTEM_CATALOG,
+  type SystemTableReads,
+} from './system-tables.ts';
 
 export { AUDIT_TXN_APP_ID } from './audit.compaction.ts';
 export { actionNameOf, serviceNameOf } from './audit.events.ts';
 export { AUDIT_UNAVAILABLE_BODY, type AuditedRequest, auditMigrations } from './audit.log.ts';
-export { ensureSystemSchema, protectSystemCatalog, SYSTEM_CATALOG } from './system-tables.ts';
+export { createSystemTableReads, ensureSystemSchema, protectSystemCatalog, SYSTEM_CATALOG } from './system-tables.ts';
 
 /** Name of the audit table inside `system.access`. */
 export const AUDIT_TABLE = 'audit';
@@ -44,6 +52,8 @@ export async function createAuditLog(deps: {
   store: Pick<MetadataDb, 'db' | 'dialect' | 'bulkInsert' | 'sqlite'>;
   catalog: Pick<CatalogService, 'schemaExists' | 'createCatalog' | 'createSchema'>;
   tables: Pick<TablesService, 'resolveTable' | 'createManaged'>;
+  /** Where the read rules of system tables are registered (SQL checks them for each table it resolves). */
+  systemReads: Pick<SystemTableReads, 'register'>;
   retentionDays: number;
   compactSeconds: number;
   identity?: AuditIdentity;
@@ -71,7 +81,7 @@ export async function createAuditLog(deps: {
   const authorizer = deps.authorizer;
   const now = deps.now ?? Date.now;
   guardSystemTableReads(
-    deps.tables,
+    deps.systemReads,
     {
       [AUDIT_TABLE]: async () => {
         await compactor.compact();

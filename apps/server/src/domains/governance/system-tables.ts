@@ -1,10 +1,9 @@
 // The `system` catalog: Weir's own tables (audit now, lineage next) live in `system.access`. It is created at start-up
 // by the system principal and is read-only to users: only Weir writes it, so what it says can be trusted.
 
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { StructField, StructType } from '@weir/delta';
 import { AppError } from '../../platform/errors.ts';
-import { currentRequestFacts, type Principal, type RouteSpec } from '../../platform/http.ts';
+import type { Principal, RouteSpec } from '../../platform/http.ts';
 import type { CatalogService } from '../catalog/index.ts';
 import type { ResolvedTable, TablesService } from '../tables/index.ts';
 
@@ -187,31 +186,51 @@ export function protectSystemCatalog(routes: RouteSpec[]): RouteSpec[] {
   });
 }
 
+/** Checks a table SQL resolved for a principal: refuses a system table the principal may not read, and brings it up to date. */
+export type SystemTableReadGuard = (principal: Principal, table: ResolvedTable) => Promise<void>;
+
+/** Who may read Weir's system tables from SQL, and what brings each up to date first; filled in by the subsystems that write them. */
+export interface SystemTableReads {
+  /** Adds a subsystem's tables (by name under `system.access`) with what brings each up to date, and who may read system tables. */
+  register(refresh: Record<string, () => Promise<void>>, mayRead: (principal: Principal, table: ResolvedTable) => boolean | Promise<boolean>): void;
+  /** The check SQL runs on every table it resolves for a principal (tables outside `system` pass untouched). */
+  check: SystemTableReadGuard;
+}
+
 /**
- * Wraps the tables service's name resolution for SQL: resolving a system table first brings it up to date (`refresh`,
- * e.g. compaction of committed audit events), and only callers `mayRead` admits read them (by default admins only).
- * Mutates and returns the given service, so the SQL service holding it sees the change.
+ * Creates the registry of system-table read rules. SQL receives its `check` from the composition root and calls it with
+ * the statement's principal, so no request-scoped context is needed to know who is reading.
  */
-export function guardSystemTableReads<T extends Pick<TablesService, 'resolveTable'>>(
-  tables: T,
+export function createSystemTableReads(): SystemTableReads {
+  const rules: { refresh: Record<string, () => Promise<void>>; mayRead: (principal: Principal, table: ResolvedTable) => boolean | Promise<boolean> }[] = [];
+  return {
+    register(refresh, mayRead) {
+      rules.push({ refresh, mayRead });
+    },
+    async check(principal, table) {
+      if (!isSystem(table.catalog)) return;
+      // Every registered rule must admit the reader (each subsystem guards all of `system`, not only its own tables).
+      for (const rule of rules) {
+        if (!(await rule.mayRead(principal, table))) {
+          throw new AppError('PERMISSION_DENIED', `User does not have SELECT on table '${table.catalog}.${table.schema}.${table.name}'.`);
+        }
+      }
+      for (const rule of rules) {
+        const bringUpToDate = table.schema === ACCESS_SCHEMA ? rule.refresh[table.name] : undefined;
+        if (bringUpToDate) await bringUpToDate();
+      }
+    },
+  };
+}
+
+/**
+ * Registers a subsystem's system tables: SQL reading one first brings it up to date (`refresh`, e.g. compaction of
+ * committed audit events), and only callers `mayRead` admits read any system table (by default admins only).
+ */
+export function guardSystemTableReads(
+  reads: Pick<SystemTableReads, 'register'>,
   refresh: Record<string, () => Promise<void>>,
   mayRead: (principal: Principal, table: ResolvedTable) => boolean | Promise<boolean> = (p) => p.isAdmin,
-): T {
-  const resolve = tables.resolveTable.bind(tables);
-  // The check itself resolves tables (the authorizer looks up owners): those lookups pass straight through.
-  const inside = new AsyncLocalStorage<true>();
-  tables.resolveTable = async (c: string, s: string, t: string) => {
-    if (!isSystem(c) || inside.getStore()) return resolve(c, s, t);
-    const table = await resolve(c, s, t);
-    const principal = currentRequestFacts()?.principal;
-    await inside.run(true, async () => {
-      if (principal && !(await mayRead(principal, table))) {
-        throw new AppError('PERMISSION_DENIED', `User does not have SELECT on table '${table.catalog}.${table.schema}.${table.name}'.`);
-      }
-      const bringUpToDate = table.schema === ACCESS_SCHEMA ? refresh[table.name] : undefined;
-      if (bringUpToDate) await bringUpToDate();
-    });
-    return table;
-  };
-  return tables;
+): void {
+  reads.register(refresh, mayRead);
 }

@@ -18,7 +18,14 @@ import type { DialectName } from '../../platform/db.ts';
 import type { Principal } from '../../platform/http.ts';
 import type { CatalogService } from '../catalog/index.ts';
 import type { Authorizer } from '../governance/governance.types.ts';
-import { ACCESS_SCHEMA, ensureSystemSchema, ensureSystemTable, guardSystemTableReads, SYSTEM_CATALOG } from '../governance/system-tables.ts';
+import {
+  ACCESS_SCHEMA,
+  ensureSystemSchema,
+  ensureSystemTable,
+  guardSystemTableReads,
+  SYSTEM_CATALOG,
+  type SystemTableReads,
+} from '../governance/system-tables.ts';
 import type { TablesService } from '../tables/index.ts';
 import { parseEntityId } from './lineage.service.ts';
 import type { LineageTables } from './lineage.tables.ts';
@@ -87,6 +94,8 @@ export async function createLineageSystemTables(deps: {
   dialect: DialectName;
   catalog: Pick<CatalogService, 'schemaExists' | 'createCatalog' | 'createSchema'>;
   tables: Pick<TablesService, 'resolveTable' | 'createManaged'>;
+  /** Where the read rules of system tables are registered (SQL checks them for each table it resolves). */
+  systemReads: Pick<SystemTableReads, 'register'>;
   authorizer?: Pick<Authorizer, 'authorize'>;
   intervalMs?: number;
   /**
@@ -265,7 +274,7 @@ export async function createLineageSystemTables(deps: {
   const refresh = { [TABLE_LINEAGE]: flush, [COLUMN_LINEAGE]: flush };
   const authorizer = deps.authorizer;
   guardSystemTableReads(
-    deps.tables,
+    deps.systemReads,
     refresh,
     (principal: Principal, t) =>
       principal.isAdmin || (authorizer ? authorizer.authorize(principal, 'SELECT', { type: 'table', fullName: `${t.catalog}.${t.schema}.${t.name}` }) : false),

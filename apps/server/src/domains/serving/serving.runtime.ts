@@ -74,16 +74,29 @@ function toTensor(type: TensorType, data: unknown[] | number[], shape: number[],
   }
 }
 
+/** One JSON value of a tensor element: int64 outputs arrive as bigints, which JSON cannot carry. */
+function jsonValue(v: unknown): unknown {
+  return typeof v === 'bigint' ? Number(v) : v;
+}
+
+/** The elements `[offset, offset + size)` of `dims[depth..]` as nested lists (no closures: this runs on every request). */
+function nestFrom(values: ArrayLike<unknown>, dims: readonly number[], depth: number, offset: number): unknown[] {
+  const n = dims[depth] as number;
+  const out = new Array<unknown>(n);
+  if (depth === dims.length - 1) {
+    for (let i = 0; i < n; i++) out[i] = jsonValue(values[offset + i]);
+    return out;
+  }
+  let stride = 1;
+  for (let d = depth + 1; d < dims.length; d++) stride *= dims[d] as number;
+  for (let i = 0; i < n; i++) out[i] = nestFrom(values, dims, depth + 1, offset + i * stride);
+  return out;
+}
+
 /** Turns a flat typed array and its dims back into nested JSON lists. */
 function nest(values: ArrayLike<unknown>, dims: readonly number[]): unknown {
-  const flat = Array.from(values, (v) => (typeof v === 'bigint' ? Number(v) : v));
-  if (dims.length <= 1) return flat;
-  const build = (offset: number, depth: number): unknown[] => {
-    const n = dims[depth] as number;
-    const stride = dims.slice(depth + 1).reduce((a, b) => a * b, 1);
-    return Array.from({ length: n }, (_, i) => (depth === dims.length - 1 ? flat[offset + i] : build(offset + i * stride, depth + 1)));
-  };
-  return build(0, 0);
+  if (dims.length <= 1) return nestFrom(values, [values.length], 0, 0);
+  return nestFrom(values, dims, 0, 0);
 }
 
 /** An output as MLflow's scoring server shows it: one value per row when the model returns a single column. */
@@ -131,8 +144,9 @@ function buildFeeds(session: Ort.InferenceSession, columns: ColumnSpec[] | null,
   if (names.length === 1) {
     // One input tensor: the columns, in signature order, are its features.
     const meta = tensorMeta(session, 0);
-    const data = frame.rows.flat();
     const check = flattenTensor(frame.rows, 'the input columns');
+    // The checked values are the features themselves (booleans as 0/1, as the typed arrays store them); strings are not numbers.
+    const data = meta.type === 'string' ? frame.rows.flat() : check.data;
     feeds[names[0] as string] = toTensor(meta.type, data, meta.rank === 1 ? [n] : check.shape, `'${names[0]}'`);
     return feeds;
   }
@@ -216,11 +230,14 @@ export function createModelRuntime(options: { python?: string | undefined; log?:
         } catch (err) {
           throw new AppError('BAD_REQUEST', `Failed to predict data: ${err instanceof Error ? err.message.split('\n')[0] : 'the model refused the input'}`);
         }
+        if (outputNames.length === 1) return outputJson(out[outputNames[0] as string] as Ort.Tensor);
         const outputs = outputNames.map((n) => outputJson(out[n] as Ort.Tensor));
-        if (outputs.length === 1) return outputs[0];
         // Several outputs: one record per row, keyed by output name, like MLflow's DataFrame answer.
         const rows = outputs[0]?.length ?? 0;
-        return Array.from({ length: rows }, (_, i) => Object.fromEntries(outputNames.map((n, j) => [n, outputs[j]?.[i]])));
+        // Object.fromEntries defines the keys, so an output named `__proto__` stays a key.
+        const records = new Array<Record<string, unknown>>(rows);
+        for (let i = 0; i < rows; i++) records[i] = Object.fromEntries(outputNames.map((n, j) => [n, outputs[j]?.[i]]));
+        return records;
       },
     };
     const example = await inputExample(dir, facts).catch((err: unknown) => {

@@ -221,16 +221,18 @@ export function flattenTensor(value: unknown, what: string): { data: number[]; s
     probe = probe[0];
   }
   const data: number[] = [];
-  const walk = (v: unknown, depth: number) => {
-    if (depth === shape.length) {
-      if (typeof v === 'boolean') data.push(v ? 1 : 0);
-      else if (typeof v === 'number') data.push(v);
-      else throw bad(`Invalid input for ${what}: expected numbers, got ${pythonTypeName(v)}.`);
-      return;
-    }
-    if (!Array.isArray(v) || v.length !== shape[depth]) throw bad(`Invalid input for ${what}: the nested lists are not rectangular.`);
-    for (const x of v) walk(x, depth + 1);
-  };
-  walk(value, 0);
+  flattenInto(data, shape, value, 0, what);
   return { data, shape };
+}
+
+/** Appends the numbers of `v` (at `depth` of `shape`) to `data`; a module function, not a per-call closure. */
+function flattenInto(data: number[], shape: readonly number[], v: unknown, depth: number, what: string): void {
+  if (depth === shape.length) {
+    if (typeof v === 'boolean') data.push(v ? 1 : 0);
+    else if (typeof v === 'number') data.push(v);
+    else throw bad(`Invalid input for ${what}: expected numbers, got ${pythonTypeName(v)}.`);
+    return;
+  }
+  if (!Array.isArray(v) || v.length !== shape[depth]) throw bad(`Invalid input for ${what}: the nested lists are not rectangular.`);
+  for (const x of v) flattenInto(data, shape, x, depth + 1, what);
 }

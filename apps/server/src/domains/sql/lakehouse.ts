@@ -2,11 +2,11 @@ import os from 'node:os';
 import type { Kysely } from 'kysely';
 import type { DialectName, Migration } from '../../platform/db.ts';
 import type { EventBus } from '../../platform/events.ts';
-import type { RouteSpec } from '../../platform/http.ts';
+import type { Principal, RouteSpec } from '../../platform/http.ts';
 import { type CatalogTables, catalogMigrations, catalogRoutes, createCatalogService, filesRoutes, type RegistryHooks, UC_PREFIX } from '../catalog/index.ts';
 import type { Authorizer } from '../governance/governance.types.ts';
 import type { RouteGovernance } from '../governance/index.ts';
-import { createTablesService, type TablesTables, tablesMigrations, tablesRoutes } from '../tables/index.ts';
+import { createTablesService, type ResolvedTable, type TablesTables, tablesMigrations, tablesRoutes } from '../tables/index.ts';
 import { ownershipAuthorizer, type PrincipalReads, principalsFrom, type SqlAccess } from './sql.authorize.ts';
 import { temporaryCredentialRoutes } from './sql.credentials.ts';
 import { createSqlEngine } from './sql.engine.ts';
@@ -36,6 +36,8 @@ export async function createLakehouse(deps: {
   visibility?: RouteGovernance;
   /** Where SQL publishes the tables it writes (lineage subscribes) and the catalog its drops and renames (governance subscribes). */
   events?: Pick<EventBus, 'publish'>;
+  /** Checks each table a SQL statement resolves for its principal (the system tables' read rules). */
+  readGuard?: (principal: Principal, table: ResolvedTable) => Promise<void>;
 }) {
   const catalog = createCatalogService({
     db: deps.db as Kysely<CatalogTables>,
@@ -62,6 +64,7 @@ export async function createLakehouse(deps: {
     tables,
     access,
     ...(deps.events ? { events: deps.events } : {}),
+    ...(deps.readGuard ? { readGuard: deps.readGuard } : {}),
     engine: createSqlEngine({
       dataDir: deps.dataDir,
       // packages/delta stages new Parquet files under the OS temp directory before moving them into a table.

@@ -7,7 +7,7 @@ import { AppError, invalidParameter } from '../../platform/errors.ts';
 import type { EventBus } from '../../platform/events.ts';
 import type { Principal } from '../../platform/http.ts';
 import type { CatalogService } from '../catalog/index.ts';
-import type { TablesService } from '../tables/index.ts';
+import type { ResolvedTable, TablesService } from '../tables/index.ts';
 import { arrowStream } from './sql.arrow.ts';
 import { installPrincipalMacros, type SqlAccess } from './sql.authorize.ts';
 import type { SqlEngine } from './sql.engine.ts';
@@ -92,6 +92,8 @@ export function createSqlService(deps: {
   access: SqlAccess;
   /** Where table writes are published (lineage records them before the statement reports success). */
   events?: Pick<EventBus, 'publish'>;
+  /** Checks each table a statement resolves for its principal (system tables: who may read, bring up to date). */
+  readGuard?: (principal: Principal, table: ResolvedTable) => Promise<void>;
   now?: () => number;
 }) {
   const { db, catalog, tables, engine, access } = deps;
@@ -132,6 +134,20 @@ export function createSqlService(deps: {
     }
   }
 
+  /** The tables service as a statement of `principal` sees it: every table it resolves passes the read guard first. */
+  function tablesReadBy(principal: Principal): TablesService {
+    const guard = deps.readGuard;
+    if (!guard) return tables;
+    return {
+      ...tables,
+      async resolveTable(c, s, t) {
+        const table = await tables.resolveTable(c, s, t);
+        await guard(principal, table);
+        return table;
+      },
+    };
+  }
+
   /** Runs the statement on a clean connection; re-runs once if the engine had to widen its allowed directories. */
   async function run(st: Statement, principal: Principal, text: string, defaults: { catalog: string; schema: string }, rowLimit: number | undefined) {
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -143,7 +159,7 @@ export function createSqlService(deps: {
         con,
         principal,
         catalog,
-        tables,
+        tables: tablesReadBy(principal),
         reads: [],
         directReads: [],
         lineage: [],
