@@ -59,6 +59,31 @@ def pytest_configure(config: pytest.Config) -> None:
         )
 
 
+# A module of APIs a stock `mlflow server` does not have (Unity Catalog, SQL, SCIM, serving...): run.sh sets
+# WEIR_INTEROP_TARGET=weir for every Weir run.
+WEIR_ONLY = pytest.mark.skipif(
+    os.environ.get("WEIR_INTEROP_TARGET") != "weir",
+    reason="Weir-only API (set WEIR_INTEROP_TARGET=weir)",
+)
+
+
+def workspace_client(token: str | None = None):
+    """A databricks-sdk WorkspaceClient for the server under test, with PAT auth (the admin's token unless given one;
+    PAT auth always needs a token, and against an auth-less server any value works)."""
+    from databricks.sdk import WorkspaceClient
+    from databricks.sdk.core import Config
+
+    return WorkspaceClient(
+        config=Config(host=TRACKING_URI, token=token or TOKEN or "unused", auth_type="pat", retry_timeout_seconds=30)
+    )
+
+
+@pytest.fixture(scope="module")
+def w():
+    """The admin's databricks-sdk client (a module may override it, e.g. to require a token)."""
+    return workspace_client()
+
+
 def require_token() -> str:
     if TOKEN:
         return TOKEN

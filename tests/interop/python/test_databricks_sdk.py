@@ -4,23 +4,9 @@ from __future__ import annotations
 
 import time
 
-import pytest
-from conftest import TOKEN, TRACKING_URI, unique
+from conftest import unique
 from databricks.sdk import WorkspaceClient
-from databricks.sdk.core import Config
 from databricks.sdk.service.ml import Metric, Param, RunTag
-
-
-@pytest.fixture(scope="module")
-def w() -> WorkspaceClient:
-    # A token is always required by PAT auth; against an auth-less server any value works.
-    cfg = Config(
-        host=TRACKING_URI,
-        token=TOKEN or "unused",
-        auth_type="pat",
-        retry_timeout_seconds=30,
-    )
-    return WorkspaceClient(config=cfg)
 
 
 def test_experiments_round_trip(w: WorkspaceClient) -> None:

@@ -6,26 +6,15 @@ query. pyarrow is installed with mlflow (a pinned dependency in requirements.txt
 from __future__ import annotations
 
 import base64
-import os
 import urllib.request
 
 import pyarrow as pa
 import pytest
-from conftest import TOKEN, TRACKING_URI, unique
+from conftest import TRACKING_URI, WEIR_ONLY, unique
 from databricks.sdk import WorkspaceClient
-from databricks.sdk.core import Config
 from databricks.sdk.service.sql import Disposition, Format, StatementState
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("WEIR_INTEROP_TARGET") != "weir",
-    reason="Weir-only API (set WEIR_INTEROP_TARGET=weir)",
-)
-
-
-@pytest.fixture(scope="module")
-def w() -> WorkspaceClient:
-    cfg = Config(host=TRACKING_URI, token=TOKEN or "unused", auth_type="pat", retry_timeout_seconds=30)
-    return WorkspaceClient(config=cfg)
+pytestmark = WEIR_ONLY
 
 
 @pytest.fixture(scope="module")

@@ -6,26 +6,15 @@ Weir-only (WEIR_INTEROP_TARGET=weir, set by tests/interop/run.sh)."""
 
 from __future__ import annotations
 
-import os
 
 import pytest
-from conftest import TOKEN, TRACKING_URI, unique
+from conftest import WEIR_ONLY, unique
 from databricks.sdk import WorkspaceClient
-from databricks.sdk.core import Config
 from databricks.sdk.errors import BadRequest, ResourceConflict
 from databricks.sdk.service.catalog import PermissionsChange, Privilege
 from databricks.sdk.service.sql import StatementState
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("WEIR_INTEROP_TARGET") != "weir",
-    reason="Weir-only API (set WEIR_INTEROP_TARGET=weir)",
-)
-
-
-@pytest.fixture(scope="module")
-def w() -> WorkspaceClient:
-    cfg = Config(host=TRACKING_URI, token=TOKEN or "unused", auth_type="pat", retry_timeout_seconds=30)
-    return WorkspaceClient(config=cfg)
+pytestmark = WEIR_ONLY
 
 
 def run_sql(w: WorkspaceClient, statement: str) -> None:

@@ -8,31 +8,20 @@ Stock MLflow has none of these, so this module runs only against Weir
 from __future__ import annotations
 
 import base64
-import os
 import uuid
 
 import pytest
-from conftest import TRACKING_URI, http, require_token, unique
+from conftest import WEIR_ONLY, http, require_token, unique, workspace_client
 from databricks.sdk import WorkspaceClient
-from databricks.sdk.core import Config
 from databricks.sdk.errors import BadRequest, NotFound, PermissionDenied, ResourceConflict, Unauthenticated
 from databricks.sdk.service import iam
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("WEIR_INTEROP_TARGET") != "weir",
-    reason="Weir-only API (set WEIR_INTEROP_TARGET=weir)",
-)
-
-
-def _client(token: str) -> WorkspaceClient:
-    return WorkspaceClient(
-        config=Config(host=TRACKING_URI, token=token, auth_type="pat", retry_timeout_seconds=30)
-    )
+pytestmark = WEIR_ONLY
 
 
 @pytest.fixture(scope="module")
 def w() -> WorkspaceClient:
-    return _client(require_token())
+    return workspace_client(require_token())
 
 
 def test_users_create_get_list_filter_patch_delete(w: WorkspaceClient) -> None:
@@ -131,7 +120,7 @@ def test_admins_group_membership_grants_and_revokes_admin_at_once(w: WorkspaceCl
     sp = w.service_principals.create(display_name=unique("admin-bot"))
     token = w.token_management.create_obo_token(application_id=sp.application_id, lifetime_seconds=600).token_value
     assert token
-    bot = _client(token)
+    bot = workspace_client(token)
     with pytest.raises(PermissionDenied):
         list(bot.users.list(filter=f'userName eq "{name}"'))
 
@@ -160,7 +149,7 @@ def test_service_principals_and_obo_tokens(w: WorkspaceClient) -> None:
     me_admin = w.current_user.me()
     assert info.created_by_id == int(me_admin.id or 0)
 
-    bot = _client(created.token_value)
+    bot = workspace_client(created.token_value)
     me = bot.current_user.me()
     assert me.id == sp.id and me.user_name == app_id
 
@@ -201,7 +190,7 @@ def test_deactivated_user_token_stops_at_once(w: WorkspaceClient) -> None:
     basic = base64.b64encode(f"{name}:{password}".encode()).decode()
     res = http("POST", "/api/2.0/token/create", {"comment": "leaver"}, headers={"Authorization": f"Basic {basic}"})
     assert res.status == 200, res.body[:300]
-    me = _client(res.json()["token_value"])  # type: ignore[index]
+    me = workspace_client(res.json()["token_value"])  # type: ignore[index]
     assert me.current_user.me().user_name == name
 
     w.users.patch(user_id, operations=[iam.Patch(op=iam.PatchOp.REPLACE, path="active", value=[{"value": "false"}])])

@@ -5,15 +5,13 @@ parameters and chunked results, `files` on a volume path, and the model registry
 from __future__ import annotations
 
 import io
-import os
 
 import mlflow
 import mlflow.sklearn
 import numpy as np
 import pytest
-from conftest import TOKEN, TRACKING_URI, unique
+from conftest import WEIR_ONLY, unique
 from databricks.sdk import WorkspaceClient
-from databricks.sdk.core import Config
 from databricks.sdk.errors import NotFound
 from databricks.sdk.service.catalog import VolumeType
 from databricks.sdk.service.sql import StatementParameterListItem, StatementState
@@ -21,16 +19,7 @@ from sklearn.linear_model import LogisticRegression
 
 # Unity Catalog, SQL statements and volume files are Weir's (and Databricks') APIs; a stock
 # `mlflow server` has none of them. run.sh sets WEIR_INTEROP_TARGET=weir for every Weir run.
-pytestmark = pytest.mark.skipif(
-    os.environ.get("WEIR_INTEROP_TARGET") != "weir",
-    reason="Weir-only API (set WEIR_INTEROP_TARGET=weir)",
-)
-
-
-@pytest.fixture(scope="module")
-def w() -> WorkspaceClient:
-    cfg = Config(host=TRACKING_URI, token=TOKEN or "unused", auth_type="pat", retry_timeout_seconds=30)
-    return WorkspaceClient(config=cfg)
+pytestmark = WEIR_ONLY
 
 
 def sql_name(prefix: str) -> str:

@@ -11,7 +11,6 @@ Weir only (serving endpoints, SQL): runs with WEIR_INTEROP_TARGET=weir.
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 import uuid
@@ -23,7 +22,7 @@ import mlflow.sklearn
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import TRACKING_URI, admin_headers, basic, bearer, http, require_token, unique
+from conftest import TRACKING_URI, WEIR_ONLY, admin_headers, basic, bearer, http, require_token, unique
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.core import Config
 from databricks.sdk.service.serving import (
@@ -37,10 +36,7 @@ from databricks.sdk.service.serving import (
 from skl2onnx import to_onnx
 from sklearn.ensemble import RandomForestClassifier
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("WEIR_INTEROP_TARGET") != "weir",
-    reason="Weir-only API (set WEIR_INTEROP_TARGET=weir)",
-)
+pytestmark = WEIR_ONLY
 
 PENGUINS = Path(__file__).resolve().parents[3] / "node_modules" / "vega-datasets" / "data" / "penguins.json"
 FEATURES = ["beak_length_mm", "beak_depth_mm", "flipper_length_mm", "body_mass_g"]

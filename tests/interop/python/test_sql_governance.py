@@ -7,20 +7,16 @@ an ungranted one is refused."""
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 
 import pytest
-from conftest import TRACKING_URI, basic, bearer, http, require_token, unique
+from conftest import TRACKING_URI, WEIR_ONLY, basic, bearer, http, require_token, unique
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.config import Config
 from databricks.sdk.service.sql import StatementState
 from unitycatalog.client import ApiClient, ApiException, Configuration, GenerateTemporaryTableCredential, TemporaryCredentialsApi
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("WEIR_INTEROP_TARGET") != "weir",
-    reason="Weir-only API (set WEIR_INTEROP_TARGET=weir)",
-)
+pytestmark = WEIR_ONLY
 
 
 def _client(token: str) -> WorkspaceClient:

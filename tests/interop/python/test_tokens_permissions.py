@@ -12,19 +12,14 @@ Assumed semantics (from the Weir server spec):
 
 from __future__ import annotations
 
-import os
 import uuid
 
-import pytest
-from conftest import TRACKING_URI, basic, bearer, http, require_token, unique
+from conftest import TRACKING_URI, WEIR_ONLY, basic, bearer, http, require_token, unique
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.core import Config
 from databricks.sdk.service.ml import ExperimentAccessControlRequest, ExperimentPermissionLevel
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("WEIR_INTEROP_TARGET") != "weir",
-    reason="Weir-only API (set WEIR_INTEROP_TARGET=weir)",
-)
+pytestmark = WEIR_ONLY
 
 
 def _client(token: str) -> WorkspaceClient:

@@ -5,14 +5,12 @@ once granted through a group."""
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import pytest
-from conftest import TRACKING_URI, admin_headers, basic, bearer, http, require_token, unique
+from conftest import TRACKING_URI, WEIR_ONLY, admin_headers, basic, bearer, http, require_token, unique, workspace_client
 from databricks.sdk import WorkspaceClient
-from databricks.sdk.core import Config
 from databricks.sdk.service.catalog import PermissionsChange as DbxChange
 from databricks.sdk.service.catalog import Privilege as DbxPrivilege
 from unitycatalog.client import (
@@ -31,10 +29,7 @@ from unitycatalog.client import (
     UpdatePermissions,
 )
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("WEIR_INTEROP_TARGET") != "weir",
-    reason="Weir-only API (set WEIR_INTEROP_TARGET=weir)",
-)
+pytestmark = WEIR_ONLY
 
 T = TypeVar("T")
 
@@ -133,7 +128,7 @@ def test_unitycatalog_client_grants_and_reads_permissions() -> None:
 
 @pytest.fixture(scope="module")
 def w() -> WorkspaceClient:
-    return WorkspaceClient(config=Config(host=TRACKING_URI, token=require_token(), auth_type="pat", retry_timeout_seconds=30))
+    return workspace_client(require_token())
 
 
 def test_databricks_sdk_grants_update_get_and_effective(w: WorkspaceClient) -> None:

@@ -5,7 +5,6 @@ and registered models (made by MLflow) listed and read back through it."""
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -13,7 +12,7 @@ import mlflow
 import mlflow.sklearn
 import numpy as np
 import pytest
-from conftest import TRACKING_URI, admin_headers, http, require_token, unique
+from conftest import TRACKING_URI, WEIR_ONLY, admin_headers, http, require_token, unique
 from sklearn.linear_model import LogisticRegression
 from unitycatalog.client import (
     ApiClient,
@@ -35,10 +34,7 @@ from unitycatalog.client import (
 
 # Unity Catalog, SQL statements and volume files are Weir's (and Databricks') APIs; a stock
 # `mlflow server` has none of them. run.sh sets WEIR_INTEROP_TARGET=weir for every Weir run.
-pytestmark = pytest.mark.skipif(
-    os.environ.get("WEIR_INTEROP_TARGET") != "weir",
-    reason="Weir-only API (set WEIR_INTEROP_TARGET=weir)",
-)
+pytestmark = WEIR_ONLY
 
 T = TypeVar("T")
 

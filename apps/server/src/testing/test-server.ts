@@ -28,6 +28,26 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/** A Unity Catalog `FunctionInfo` for `POST /functions`: a SQL scalar function returning 1, no parameters. */
+export function sqlFunctionInfo(catalog: string, schema: string, name: string) {
+  return {
+    name,
+    catalog_name: catalog,
+    schema_name: schema,
+    input_params: { parameters: [] },
+    data_type: 'INT',
+    full_data_type: 'int',
+    routine_body: 'SQL',
+    routine_definition: '1',
+    parameter_style: 'S',
+    is_deterministic: true,
+    sql_data_access: 'CONTAINS_SQL',
+    is_null_call: false,
+    security_type: 'DEFINER',
+    specific_name: name,
+  };
+}
+
 /** A Statement Execution response as the tests read it. */
 export interface StatementBody {
   statement_id: string;

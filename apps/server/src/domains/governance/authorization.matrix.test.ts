@@ -3,7 +3,7 @@
 // requirement, or has no example request below, fails the suite, so a new route is covered (or flagged) automatically.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthRequirement, RouteSpec } from '../../platform/http.ts';
-import { startTestServer, type TestServer, testBackends } from '../../testing/test-server.ts';
+import { sqlFunctionInfo, startTestServer, type TestServer, testBackends } from '../../testing/test-server.ts';
 import { linearOnnxModel } from '../serving/serving.onnx-fixture.ts';
 import { routeKey } from './governance.route-requirements.ts';
 import { makeGroup, makeUser, type TestUser } from './governance.test-helpers.ts';
@@ -47,22 +47,7 @@ interface Fixtures {
 
 const UC = '/api/2.1/unity-catalog';
 const COLUMNS = [{ name: 'id', type_text: 'bigint', type_name: 'LONG', position: 0 }];
-const functionInfo = (name: string) => ({
-  name,
-  catalog_name: 'mx',
-  schema_name: 's',
-  input_params: { parameters: [] },
-  data_type: 'INT',
-  full_data_type: 'int',
-  routine_body: 'SQL',
-  routine_definition: '1',
-  parameter_style: 'S',
-  is_deterministic: true,
-  sql_data_access: 'CONTAINS_SQL',
-  is_null_call: false,
-  security_type: 'DEFINER',
-  specific_name: name,
-});
+const functionInfo = (name: string) => sqlFunctionInfo('mx', 's', name);
 
 /** An MLmodel with an onnx flavor and a column signature a, b, c (doubles). */
 const ONNX_MLMODEL = `artifact_path: model

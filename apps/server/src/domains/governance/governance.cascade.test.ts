@@ -2,7 +2,7 @@
 // MLflow) move them, and an object re-created under an old name starts with none. Ownership moves through PATCH and
 // SQL with the same checks everywhere (unknown principal 404, non-owner 403); UC models are read through EXECUTE.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer, testBackends } from '../../testing/test-server.ts';
+import { sqlFunctionInfo, startTestServer, type TestServer, testBackends } from '../../testing/test-server.ts';
 import { makeGroup, makeUser, type TestUser } from './governance.test-helpers.ts';
 
 const UC = '/api/2.1/unity-catalog';
@@ -49,24 +49,7 @@ describe.each(testBackends)('grant cascades and ownership on $name', (backend) =
     data_source_format: 'DELTA',
     columns: COLUMNS,
   });
-  const fn = (name: string) => ({
-    function_info: {
-      name,
-      catalog_name: 'cc',
-      schema_name: 's',
-      input_params: { parameters: [] },
-      data_type: 'INT',
-      full_data_type: 'int',
-      routine_body: 'SQL',
-      routine_definition: '1',
-      parameter_style: 'S',
-      is_deterministic: true,
-      sql_data_access: 'CONTAINS_SQL',
-      is_null_call: false,
-      security_type: 'DEFINER',
-      specific_name: name,
-    },
-  });
+  const fn = (name: string) => ({ function_info: sqlFunctionInfo('cc', 's', name) });
 
   beforeAll(async () => {
     s = await startTestServer(backend);

@@ -212,19 +212,24 @@ export function createIdentityService(deps: { db: Db; now?: () => number; epochC
   }
 
   /** The direct ACL of an object, from memory when no ACL write (here or, within the epoch check, elsewhere) may have changed it. */
-  async function cachedAcl(objectType: string, objectId: string): Promise<readonly AccessControlEntry[]> {
-    await syncEpoch();
-    const key = `${objectType}\u0000${objectId}`;
-    const hit = aclCache.get(key);
-    if (hit) return hit;
-    const gen = aclGeneration;
+  /** The direct ACL of a workspace object, read from the store. */
+  async function readAcl(objectType: string, objectId: string): Promise<AccessControlEntry[]> {
     const rows = await db
       .selectFrom('object_permissions')
       .select(['principal_id', 'level'])
       .where('object_type', '=', objectType)
       .where('object_id', '=', objectId)
       .execute();
-    const acl = Object.freeze(rows.map((r) => ({ principalId: r.principal_id, level: r.level as PermissionLevel })));
+    return rows.map((r) => ({ principalId: r.principal_id, level: r.level as PermissionLevel }));
+  }
+
+  async function cachedAcl(objectType: string, objectId: string): Promise<readonly AccessControlEntry[]> {
+    await syncEpoch();
+    const key = `${objectType}\u0000${objectId}`;
+    const hit = aclCache.get(key);
+    if (hit) return hit;
+    const gen = aclGeneration;
+    const acl = Object.freeze(await readAcl(objectType, objectId));
     // A write that committed while this read ran has moved the generation: its answer may predate the write, so it
     // serves only this call and is not kept.
     if (gen === aclGeneration) {
@@ -1008,15 +1013,7 @@ export function createIdentityService(deps: { db: Db; now?: () => number; epochC
     principalNames,
 
     /** The direct ACL of a workspace object. */
-    async objectAcl(objectType: string, objectId: string): Promise<AccessControlEntry[]> {
-      const rows = await db
-        .selectFrom('object_permissions')
-        .select(['principal_id', 'level'])
-        .where('object_type', '=', objectType)
-        .where('object_id', '=', objectId)
-        .execute();
-      return rows.map((r) => ({ principalId: r.principal_id, level: r.level as PermissionLevel }));
-    },
+    objectAcl: readAcl,
 
     /** Grants levels on an object; `replace` drops every entry not listed (PUT semantics). */
     async setObjectAcl(objectType: string, objectId: string, entries: AccessControlEntry[], replace: boolean): Promise<void> {
