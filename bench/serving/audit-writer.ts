@@ -1,6 +1,6 @@
 // The audit writer alone, as a lone scoring request uses it: one event appended and awaited per event-loop turn, on a
 // SQLite store in a temporary directory. Prints the wall time an append is awaited and the process CPU per event
-// (transfers into `audit_events` included). ROOT is a Weir checkout (default: this one), so two trees can be compared.
+// (on SQLite, journal writes; compaction is not included). ROOT is a Weir checkout (default: this one), so two trees can be compared.
 //
 //   npx tsx bench/serving/audit-writer.ts [ROOT]
 import { randomUUID } from 'node:crypto';

@@ -97,7 +97,7 @@ describe.each(testBackends)('fuzzing every route on $name', (backend) => {
     // Every request, refused or not, is audited: the audit log's journal (SQLite) and its compaction into
     // system.access.audit are the one expected write.
     const audit = `${s.weir.audit.location}${path.sep}`;
-    return { counts, files: listFiles(s.dataDir).filter((f) => !/weir\.db(-wal|-shm|-audit-journal\.\d+)?$/.test(f) && !f.startsWith(audit)) };
+    return { counts, files: listFiles(s.dataDir).filter((f) => !/weir\.db(-wal|-shm|-audit-journal\.\d+(\.v\d+)?)?$/.test(f) && !f.startsWith(audit)) };
   }
 
   it('answers every malformed request with a 4xx JSON error and writes nothing', async () => {

@@ -9,6 +9,15 @@
 //   4. Delete the staged rows of batch V.
 // Rows are marked with an UPDATE instead of a "seq <= watermark" rule because PostgreSQL can commit a lower serial after
 // a higher one; an UPDATE only touches rows already committed, and a late row simply waits for the next batch.
+//
+// The SQLite journal (audit.log.ts) goes to Delta without the staging table, under its own txn app id and the same rule:
+//   1. T = the version of the table's txn for JOURNAL_APP_ID.
+//   2. Journal files already renamed `<file>.v<V>` with V <= T are in Delta (a kill came before their deletion): delete
+//      them. Those with V > T (necessarily T + 1) were assigned but never committed: they join this batch.
+//   3. The journal's sealed files are renamed `<file>.v<T+1>` (an atomic step each), then every file of batch T + 1 is
+//      written in one commit carrying txn(JOURNAL_APP_ID, T + 1), then deleted.
+// A line a kill cut short can only end a file (appends never follow a failed write in the same file); it was never
+// acknowledged and is dropped.
 
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -17,10 +26,12 @@ import path from 'node:path';
 import { openDeltaTable } from '@weir/delta';
 import { type Kysely, sql } from 'kysely';
 import type { DialectName } from '../../platform/db.ts';
-import type { AuditTables } from './audit.log.ts';
+import { type AuditJournal, type AuditTables, auditLineOf, journalBatches, journalBatchFile } from './audit.log.ts';
 
 /** The Delta `txn` application id of audit compaction. */
 export const AUDIT_TXN_APP_ID = 'weir-audit-compaction';
+/** The Delta `txn` application id of the SQLite journal's batches. */
+export const AUDIT_JOURNAL_APP_ID = 'weir-audit-journal';
 /** Most events written to Delta per commit (bounds memory and the size of one Parquet file). */
 const EVENTS_PER_COMMIT = 20_000;
 /** A PostgreSQL advisory lock key: one replica compacts at a time. */
@@ -60,6 +71,16 @@ function sqlString(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
 }
 
+/** Lines in a journal file; a last line a kill cut short is cut off the file first. */
+function completeLines(file: string): number {
+  const bytes = fs.readFileSync(file);
+  const end = bytes.lastIndexOf(0x0a) + 1;
+  if (end < bytes.length) fs.truncateSync(file, end);
+  let lines = 0;
+  for (let i = bytes.indexOf(0x0a); i >= 0 && i < end; i = bytes.indexOf(0x0a, i + 1)) lines++;
+  return lines;
+}
+
 function utcDate(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
@@ -75,8 +96,10 @@ export function createAuditCompactor(deps: {
   intervalMs: number;
   now?: () => number;
   onError?: (err: unknown) => void;
-  /** Runs before each compaction: moves events still in the writer's journal into the staging table. */
+  /** Runs before each compaction: makes every event appended so far durable. */
   beforeCompact?: () => Promise<void>;
+  /** The writer's SQLite journal, compacted straight into Delta after the staging table. */
+  journal?: AuditJournal | null;
 }): AuditCompactor {
   const { db } = deps;
   const now = deps.now ?? Date.now;
@@ -101,10 +124,25 @@ export function createAuditCompactor(deps: {
     }
     const rows = await db.selectFrom('audit_events').selectAll().where('batch', '=', version).orderBy('seq').execute();
     let text = '';
-    for (const r of rows) {
-      text += `{"event_id":${JSON.stringify(r.event_id)},"event_time":${Number(r.event_time)},"request_id":${JSON.stringify(r.request_id)},"source_ip_address":${JSON.stringify(r.source_ip_address)},"user_agent":${JSON.stringify(r.user_agent)},"user_name":${JSON.stringify(r.user_name)},"service_name":${JSON.stringify(r.service_name)},"action_name":${JSON.stringify(r.action_name)},"request_params":${r.request_params},"status_code":${Number(r.status_code)},"error_message":${JSON.stringify(r.error_message)}}\n`;
-    }
+    for (const r of rows) text += auditLineOf(r);
     return { count: rows.length, text };
+  }
+
+  /** Appends the events of NDJSON files (lines of {@link auditLineOf}) in one Delta commit carrying `txn`. */
+  async function writeEventFiles(location: string, files: string[], txn: { appId: string; version: number }): Promise<void> {
+    const { accountId, workspaceId } = deps.identity;
+    const query = `SELECT ${sqlString(accountId)} AS account_id, ${sqlString(workspaceId)} AS workspace_id, '2.0' AS "version",
+        to_timestamp(event_time / 1000.0) AS event_time, CAST(epoch_ms(event_time) AS DATE) AS event_date,
+        source_ip_address, user_agent, CAST(NULL AS VARCHAR) AS session_id,
+        {'email': user_name, 'subject_name': user_name} AS user_identity,
+        service_name, action_name, request_id, request_params,
+        {'status_code': status_code, 'error_message': error_message, 'result': CAST(NULL AS VARCHAR)} AS response,
+        'WORKSPACE_LEVEL' AS audit_level, event_id,
+        {'run_by': user_name, 'run_as': user_name} AS identity_metadata
+      FROM read_json([${files.map(sqlString).join(', ')}], format = 'newline_delimited', columns = {event_id: 'VARCHAR', event_time: 'BIGINT',
+        request_id: 'VARCHAR', source_ip_address: 'VARCHAR', user_agent: 'VARCHAR', user_name: 'VARCHAR', service_name: 'VARCHAR',
+        action_name: 'VARCHAR', request_params: 'MAP(VARCHAR, VARCHAR)', status_code: 'INTEGER', error_message: 'VARCHAR'})`;
+    await openDeltaTable(location).write(query, { mode: 'append', txn });
   }
 
   async function writeBatch(location: string, version: number): Promise<number> {
@@ -113,22 +151,36 @@ export function createAuditCompactor(deps: {
     const file = path.join(os.tmpdir(), `weir-audit-${randomUUID()}.ndjson`);
     fs.writeFileSync(file, text);
     try {
-      const { accountId, workspaceId } = deps.identity;
-      const query = `SELECT ${sqlString(accountId)} AS account_id, ${sqlString(workspaceId)} AS workspace_id, '2.0' AS "version",
-        to_timestamp(event_time / 1000.0) AS event_time, CAST(epoch_ms(event_time) AS DATE) AS event_date,
-        source_ip_address, user_agent, CAST(NULL AS VARCHAR) AS session_id,
-        {'email': user_name, 'subject_name': user_name} AS user_identity,
-        service_name, action_name, request_id, request_params,
-        {'status_code': status_code, 'error_message': error_message, 'result': CAST(NULL AS VARCHAR)} AS response,
-        'WORKSPACE_LEVEL' AS audit_level, event_id,
-        {'run_by': user_name, 'run_as': user_name} AS identity_metadata
-      FROM read_json(${sqlString(file)}, format = 'newline_delimited', columns = {event_id: 'VARCHAR', event_time: 'BIGINT',
-        request_id: 'VARCHAR', source_ip_address: 'VARCHAR', user_agent: 'VARCHAR', user_name: 'VARCHAR', service_name: 'VARCHAR',
-        action_name: 'VARCHAR', request_params: 'MAP(VARCHAR, VARCHAR)', status_code: 'INTEGER', error_message: 'VARCHAR'})`;
-      await openDeltaTable(location).write(query, { mode: 'append', txn: { appId: AUDIT_TXN_APP_ID, version } });
+      await writeEventFiles(location, [file], { appId: AUDIT_TXN_APP_ID, version });
     } finally {
       fs.rmSync(file, { force: true });
     }
+    return count;
+  }
+
+  /** Writes the journal's sealed files (and any a kill left assigned) to Delta; returns the events moved (see the header). */
+  async function compactJournal(location: string, journal: AuditJournal): Promise<number> {
+    const done = (await openDeltaTable(location).snapshot()).txns.get(AUDIT_JOURNAL_APP_ID)?.version ?? 0;
+    const version = done + 1;
+    const files: string[] = [];
+    for (const batch of journalBatches(journal.base)) {
+      if (batch.version <= done) fs.rmSync(batch.file, { force: true });
+      else files.push(batch.file);
+    }
+    for (const file of journal.seal()) {
+      const assigned = journalBatchFile(file, version);
+      fs.renameSync(file, assigned);
+      files.push(assigned);
+    }
+    let count = 0;
+    const nonEmpty: string[] = [];
+    for (const file of files) {
+      const lines = completeLines(file);
+      count += lines;
+      if (lines > 0) nonEmpty.push(file);
+    }
+    if (count > 0) await writeEventFiles(location, nonEmpty, { appId: AUDIT_JOURNAL_APP_ID, version });
+    for (const file of files) fs.rmSync(file, { force: true });
     return count;
   }
 
@@ -158,6 +210,11 @@ export function createAuditCompactor(deps: {
       await db.deleteFrom('audit_events').where('batch', '<=', version).execute();
       done = version;
       if (!nth) break;
+    }
+    if (deps.journal) {
+      const moved = await compactJournal(location, deps.journal);
+      result.moved += moved;
+      if (moved > 0) result.commits++;
     }
     const cutoff = utcDate(at - deps.retentionDays * DAY_MS);
     const expired = await table.delete(`event_date < DATE ${sqlString(cutoff)}`);

@@ -1,15 +1,15 @@
-// The SQLite audit journal on its own (PostgreSQL has none: its events are inserted directly, see audit.test.ts): what a
-// killed process leaves in it is staged exactly once, a line cut short by the kill is skipped, and an append is in the
-// journal file (durable against a kill) before it resolves.
+// The SQLite audit journal on its own (PostgreSQL has none: its events are inserted directly, see audit.test.ts): an
+// append is in the journal file (durable against a kill) before it resolves, and sealing hands compaction what a killed
+// process left first, then the file that took appends. How compaction writes the files to Delta, and what it does with
+// a file a kill left half-compacted, is tested in audit.test.ts.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Kysely } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type MetadataDb, migrate, openMetadataDb } from '../../platform/db.ts';
 import type { AuditEvent } from './audit.events.ts';
-import { type AuditTables, auditMigrations, createAuditWriter } from './audit.log.ts';
+import { auditMigrations, createAuditWriter } from './audit.log.ts';
 
 function event(requestId: string): AuditEvent {
   return {
@@ -17,7 +17,7 @@ function event(requestId: string): AuditEvent {
     event_time: 1_790_000_000_000,
     request_id: requestId,
     source_ip_address: '127.0.0.1',
-    user_agent: 'test',
+    user_agent: 'test "quoted"',
     user_name: 'admin',
     service_name: 'weir',
     action_name: 'journalCheck',
@@ -27,22 +27,9 @@ function event(requestId: string): AuditEvent {
   };
 }
 
-/** The journal line of an event: its columns in the staging table's order, as JSON. */
+/** The journal line of an event: its columns as one JSON object, `request_params` as the object it encodes. */
 function line(e: AuditEvent): string {
-  const row = [
-    e.event_id,
-    e.event_time,
-    e.request_id,
-    e.source_ip_address,
-    e.user_agent,
-    e.user_name,
-    e.service_name,
-    e.action_name,
-    e.request_params,
-    e.status_code,
-    e.error_message,
-  ];
-  return `${JSON.stringify(row)}\n`;
+  return `${JSON.stringify({ ...e, request_params: JSON.parse(e.request_params) })}\n`;
 }
 
 describe('audit journal on sqlite', () => {
@@ -53,58 +40,78 @@ describe('audit journal on sqlite', () => {
     for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
   });
 
-  async function store(dir: string): Promise<MetadataDb> {
+  async function store(): Promise<{ s: MetadataDb; dir: string }> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-audit-journal-'));
+    dirs.push(dir);
     const s = openMetadataDb({ dataDir: dir });
     opened.push(s);
     await migrate(s, auditMigrations);
-    return s;
+    return { s, dir };
   }
 
-  async function staged(s: MetadataDb): Promise<string[]> {
-    const rows = await (s.db as Kysely<AuditTables>).selectFrom('audit_events').select('request_id').orderBy('seq').execute();
-    return rows.map((r) => r.request_id);
-  }
+  const journalFiles = (dir: string) =>
+    fs
+      .readdirSync(dir)
+      .filter((f) => f.includes('audit-journal'))
+      .sort();
 
-  it('stages what a killed process left, once, skipping a line the kill cut short', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-audit-journal-'));
-    dirs.push(dir);
-    const s = await store(dir);
-    const tag = randomBytes(4).toString('hex');
-    // Already staged before the kill (its file was not deleted yet): must not be staged twice.
-    await (s.db as Kysely<AuditTables>)
-      .insertInto('audit_events')
-      .values(event(`${tag}-staged`))
-      .execute();
-    const base = path.join(dir, 'weir.db-audit-journal');
-    fs.writeFileSync(`${base}.3`, line(event(`${tag}-staged`)) + line(event(`${tag}-a`)));
-    const cut = line(event(`${tag}-cut`));
-    fs.writeFileSync(`${base}.4`, line(event(`${tag}-b`)) + cut.slice(0, cut.length - 20));
-
-    const writer = createAuditWriter(s);
-    await writer.append(event(`${tag}-c`));
-    await writer.drain();
-    expect(await staged(s)).toEqual([`${tag}-staged`, `${tag}-a`, `${tag}-b`, `${tag}-c`]);
-    // Moved files are gone (the next append opens the next generation).
-    expect(fs.readdirSync(dir).filter((f) => f.includes('audit-journal'))).toEqual([]);
-    await writer.append(event(`${tag}-d`));
-    expect(fs.readdirSync(dir).filter((f) => f.includes('audit-journal'))).toEqual(['weir.db-audit-journal.6']);
-    await writer.close();
-    expect(fs.readdirSync(dir).filter((f) => f.includes('audit-journal'))).toEqual([]);
-    expect(await staged(s)).toEqual([`${tag}-staged`, `${tag}-a`, `${tag}-b`, `${tag}-c`, `${tag}-d`]);
-  });
-
-  it('has the event in the journal file when append resolves, before it is staged', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-audit-journal-'));
-    dirs.push(dir);
-    const s = await store(dir);
+  it('has the event in the journal file when append resolves, and stages nothing in the table', async () => {
+    const { s, dir } = await store();
     const writer = createAuditWriter(s);
     const id = `durable-${randomBytes(4).toString('hex')}`;
     await writer.append(event(id));
-    const files = fs.readdirSync(dir).filter((f) => f.startsWith('weir.db-audit-journal.'));
-    const text = files.map((f) => fs.readFileSync(path.join(dir, f), 'utf8')).join('');
-    expect(text).toBe(line(event(id)));
-    expect(await staged(s)).toEqual([]);
+    const files = journalFiles(dir);
+    expect(files).toEqual(['weir.db-audit-journal.1']);
+    expect(fs.readFileSync(path.join(dir, files[0] as string), 'utf8')).toBe(line(event(id)));
+    const staged = await s.db
+      .selectFrom('audit_events' as never)
+      .selectAll()
+      .execute();
+    expect(staged).toEqual([]);
     await writer.close();
-    expect(await staged(s)).toEqual([id]);
+    // Closing keeps the file: its events wait for the next compaction.
+    expect(journalFiles(dir)).toEqual(['weir.db-audit-journal.1']);
+  });
+
+  it('hands over what a killed process left, then the sealed file, and continues after the highest generation', async () => {
+    const { s, dir } = await store();
+    const base = path.join(dir, 'weir.db-audit-journal');
+    // Left by a kill: two closed files, and one a compaction had already assigned to a Delta version (not handed over
+    // by the writer: compaction finds those itself).
+    fs.writeFileSync(`${base}.3`, line(event('a')));
+    fs.writeFileSync(`${base}.10`, line(event('b')));
+    fs.writeFileSync(`${base}.11.v4`, line(event('c')));
+    const writer = createAuditWriter(s);
+    const journal = writer.journal;
+    if (!journal) throw new Error('a SQLite store with a file has a journal');
+    expect(journal.base).toBe(base);
+    expect(journal.nextFile()).toBe(`${base}.12`);
+    await Promise.all([writer.append(event('d')), writer.append(event('e'))]);
+    expect(journal.seal()).toEqual([`${base}.3`, `${base}.10`, `${base}.12`]);
+    expect(fs.readFileSync(`${base}.12`, 'utf8')).toBe(line(event('d')) + line(event('e')));
+    // Nothing new: sealing again hands over nothing, and creates no empty file.
+    expect(journal.seal()).toEqual([]);
+    await writer.append(event('f'));
+    expect(journalFiles(dir)).toContain('weir.db-audit-journal.13');
+    expect(journal.seal()).toEqual([`${base}.13`]);
+    await writer.close();
+  });
+
+  it('refuses an append whose journal file cannot be opened, and takes the next one in a new file', async () => {
+    const { s, dir } = await store();
+    const writer = createAuditWriter(s);
+    const journal = writer.journal;
+    if (!journal) throw new Error('a SQLite store with a file has a journal');
+    const blocked = journal.nextFile();
+    fs.mkdirSync(blocked);
+    await expect(writer.append(event('refused'))).rejects.toThrow();
+    await writer.append(event('after'));
+    const files = journal.seal();
+    expect(files).toHaveLength(1);
+    expect(files[0]).not.toBe(blocked);
+    expect(fs.readFileSync(files[0] as string, 'utf8')).toBe(line(event('after')));
+    expect(fs.statSync(blocked).isDirectory()).toBe(true);
+    await writer.close();
+    expect(journalFiles(dir).length).toBeGreaterThan(0);
   });
 });

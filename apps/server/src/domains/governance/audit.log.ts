@@ -1,15 +1,13 @@
 // The durable half of the audit log: every request's event is made durable before its response leaves the server, and
-// lands in the staging table `audit_events` of the metadata store, from which compaction moves it into
-// `system.access.audit`.
-// - SQLite (embedded): the event is appended as one line to a journal file next to the database (one write(2): once it
-//   returns, the line survives a killed process, the same guarantee as a WAL commit at synchronous=NORMAL, for a tenth
-//   of the cost of a commit on the request path). Events of requests that finish in the same event-loop turn share
-//   that write, made right after the turn. Every 250 ms, or every 1,000 events, the journal is sealed and its
-//   events are inserted into `audit_events` in one transaction, then the sealed file is deleted; a sealed file left by a
-//   kill is inserted again at the next start or transfer, and `insert or ignore` on the unique `event_id` drops what was
-//   already in. Compaction (and so every SQL read of the audit table) transfers first.
-// - PostgreSQL: appends are group-committed: events arriving while one insert is in flight (or within the same
-//   event-loop turn) go into the next multi-row insert, so under load one statement carries many events.
+// compaction later moves it into `system.access.audit`.
+// - SQLite (embedded): the event is appended as one NDJSON line to a journal file next to the database (one write(2):
+//   once it returns, the line survives a killed process, the same guarantee as a WAL commit at synchronous=NORMAL, for a
+//   tenth of the cost of a commit on the request path). Events of requests that finish in the same event-loop turn share
+//   that write, made right after the turn. Compaction seals the journal file and writes the sealed files to Delta
+//   itself, so an event is written twice in all (journal, Parquet), never staged in a table in between.
+// - PostgreSQL: appends are group-committed into the staging table `audit_events`: events arriving while one insert is
+//   in flight (or within the same event-loop turn) go into the next multi-row insert, so under load one statement
+//   carries many events; compaction moves them on from there.
 
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -124,240 +122,175 @@ function newBatch(): Batch {
 export interface AuditWriter {
   /** Resolves once the event is durable: in the journal (SQLite) or committed to the staging table (PostgreSQL). */
   append(event: AuditEvent): Promise<void>;
-  /** Resolves when every event appended so far is in the staging table; rejects when one could not be moved there. */
+  /** Resolves when every event appended so far is durable (written to the journal, or committed to the staging table). */
   drain(): Promise<void>;
-  /** Moves what is left into the staging table and releases the journal (graceful shutdown). */
+  /** Writes what is left and releases the journal (graceful shutdown); its files stay for the next compaction. */
   close(): Promise<void>;
-  /** Commits issued so far and events they carried (for the benchmark notes and tests). */
+  /** Writes (journal appends or commits) issued so far and events they carried (for the benchmark notes and tests). */
   stats(): { commits: number; events: number };
+  /** The journal, when events go to one (a SQLite store with a file); null when they go to the staging table. */
+  journal: AuditJournal | null;
+}
+
+/**
+ * The SQLite audit journal as compaction sees it: files `<base>.<generation>` of NDJSON lines, one event per line in
+ * the columns of {@link auditLineOf}; a file compaction has assigned to Delta txn version V is renamed
+ * `<base>.<generation>.v<V>` (see audit.compaction.ts).
+ */
+export interface AuditJournal {
+  base: string;
+  /** Closes the file taking appends (when it holds any) and hands over every closed file not yet compacted, oldest first. */
+  seal(): string[];
+  /** The file the next append opens when none is open (a test makes it unopenable to show a failing journal refuses). */
+  nextFile(): string;
 }
 
 const INSERT_ONE = `insert into audit_events (${COLUMNS.map((c) => `"${c.name}"`).join(', ')}) values (${COLUMNS.map(() => '?').join(', ')})`;
-const INSERT_OR_IGNORE_ONE = INSERT_ONE.replace('insert into', 'insert or ignore into');
-/** Rows per multi-row insert of a journal transfer (32 × 11 parameters, far under SQLite's limit of 32,766). */
-const INSERT_CHUNK_ROWS = 32;
-const INSERT_OR_IGNORE_CHUNK = `${INSERT_OR_IGNORE_ONE}${`, (${COLUMNS.map(() => '?').join(', ')})`.repeat(INSERT_CHUNK_ROWS - 1)}`;
-
-/** How often the journal is moved into the staging table, and after how many events at the latest. */
-const JOURNAL_TRANSFER_MS = 250;
-const JOURNAL_TRANSFER_ROWS = 1000;
 
 /**
- * Creates the writer over the store's `audit_events` table: a journal next to a SQLite database file, group commits
- * otherwise. Events a killed process left in the journal are moved into the table by the first transfer.
+ * Creates the writer over the store: a journal next to a SQLite database file, group commits into `audit_events`
+ * otherwise. Journal files a killed process left are handed to the first compaction.
  */
 export function createAuditWriter(store: Pick<MetadataDb, 'db' | 'bulkInsert' | 'sqlite'>, onError?: (err: unknown) => void): AuditWriter {
   const file = store.sqlite && !store.sqlite.memory && store.sqlite.name ? store.sqlite.name : null;
-  if (store.sqlite && file) return createJournalWriter(store, store.sqlite, `${file}-audit-journal`, onError);
+  if (store.sqlite && file) return createJournalWriter(`${file}-audit-journal`, onError);
   return createGroupCommitWriter(store);
 }
 
-/** One journal file: its path and the rows written to it (the in-memory copy the transfer inserts). */
-interface JournalFile {
-  file: string;
-  rows: unknown[][];
-}
-
-/** Rows of a journal file; a line a crash cut short (or any unreadable one) is skipped: its request was not answered. */
-function readJournal(file: string): unknown[][] {
-  const rows: unknown[][] = [];
-  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-    if (!line) continue;
-    try {
-      const row = JSON.parse(line) as unknown;
-      if (Array.isArray(row) && row.length === COLUMNS.length) rows.push(row);
-    } catch {
-      // torn by a kill during the write: never acknowledged
-    }
-  }
-  return rows;
-}
-
-const RESOLVED = Promise.resolve();
-
 /**
- * The SQLite writer: `<db>-audit-journal.<generation>` files. The current generation takes appends; a transfer seals it
- * (appends move to the next generation), inserts the sealed files' rows and deletes them. Files found at start are
- * sealed from the outset.
+ * The event as one NDJSON line in the columns compaction reads (`request_params` is already the JSON text of its map,
+ * so it goes in as it is). The journal's lines, and the staging table's rows on their way to Delta.
  */
-function createJournalWriter(
-  store: Pick<MetadataDb, 'db' | 'bulkInsert'>,
-  sqlite: NonNullable<MetadataDb['sqlite']>,
-  base: string,
-  onError?: (err: unknown) => void,
-): AuditWriter {
-  const db = store.db as Kysely<AuditTables>;
+export function auditLineOf(e: AuditEvent): string {
+  return `{"event_id":${JSON.stringify(e.event_id)},"event_time":${Number(e.event_time)},"request_id":${JSON.stringify(e.request_id)},"source_ip_address":${JSON.stringify(e.source_ip_address)},"user_agent":${JSON.stringify(e.user_agent)},"user_name":${JSON.stringify(e.user_name)},"service_name":${JSON.stringify(e.service_name)},"action_name":${JSON.stringify(e.action_name)},"request_params":${e.request_params},"status_code":${Number(e.status_code)},"error_message":${JSON.stringify(e.error_message)}}\n`;
+}
+
+/** The name a journal file takes once compaction assigns it to Delta txn version `version`. */
+export function journalBatchFile(file: string, version: number): string {
+  return `${file}.v${version}`;
+}
+
+/** Journal files an earlier compaction assigned a txn version (a kill can leave them behind), with that version. */
+export function journalBatches(base: string): { file: string; version: number }[] {
   const dir = path.dirname(base);
   const prefix = `${path.basename(base)}.`;
-  const insertOne = sqlite.prepare(INSERT_OR_IGNORE_ONE);
-  const insertChunk = sqlite.prepare(INSERT_OR_IGNORE_CHUNK);
-  const insertMany = sqlite.transaction((rows: unknown[][]) => {
-    // Whole chunks go in as one multi-row statement (one call into SQLite per chunk, not per row); the rest one by one.
-    let i = 0;
-    for (; i + INSERT_CHUNK_ROWS <= rows.length; i += INSERT_CHUNK_ROWS) {
-      const params: unknown[] = [];
-      for (let j = i; j < i + INSERT_CHUNK_ROWS; j++) for (const v of rows[j] as unknown[]) params.push(v);
-      insertChunk.run(params);
-    }
-    for (; i < rows.length; i++) insertOne.run(rows[i] as unknown[]);
-  });
-  let sealed: JournalFile[] = [];
+  const found: { file: string; version: number }[] = [];
+  for (const name of fs.readdirSync(dir)) {
+    const m = name.startsWith(prefix) ? /^\d+\.v(\d+)$/.exec(name.slice(prefix.length)) : null;
+    if (m) found.push({ file: path.join(dir, name), version: Number(m[1]) });
+  }
+  return found;
+}
+
+/** The generation of `<base>.<generation>`, or null for any other name. */
+function generationOf(prefix: string, name: string): number | null {
+  if (!name.startsWith(prefix)) return null;
+  const rest = name.slice(prefix.length);
+  return /^\d+$/.test(rest) ? Number(rest) : null;
+}
+
+/**
+ * The SQLite writer: appends go to `<base>.<generation>`; sealing closes that file (the next append opens the next
+ * generation) and compaction writes the sealed files to Delta. Files found at start are sealed from the outset, and
+ * generations continue after the highest found, batch files included.
+ */
+function createJournalWriter(base: string, onError?: (err: unknown) => void): AuditWriter {
+  const dir = path.dirname(base);
+  const prefix = `${path.basename(base)}.`;
+  let sealed: { generation: number; file: string }[] = [];
   let generation = 0;
   for (const name of fs.readdirSync(dir)) {
-    if (!name.startsWith(prefix) || !/^\d+$/.test(name.slice(prefix.length))) continue;
-    const g = Number(name.slice(prefix.length));
+    const g = generationOf(prefix, name) ?? generationOf(prefix, name.replace(/\.v\d+$/, ''));
+    if (g === null) continue;
     generation = Math.max(generation, g);
-    sealed.push({ file: path.join(dir, name), rows: readJournal(path.join(dir, name)) });
+    if (generationOf(prefix, name) !== null) sealed.push({ generation: g, file: path.join(dir, name) });
   }
-  sealed.sort((x, y) => x.file.localeCompare(y.file, 'en', { numeric: true }));
-  let current: JournalFile = { file: '', rows: [] };
-  /** The current file's descriptor; -1 when it was sealed or failed (the next append opens the next generation). */
+  sealed.sort((x, y) => x.generation - y.generation);
+  /** The open file's descriptor; -1 when none is open (the next append opens the next generation). */
   let fd = -1;
-  function openNext(): void {
-    generation++;
-    current = { file: `${base}.${generation}`, rows: [] };
-    fd = fs.openSync(current.file, 'a', 0o600);
-  }
-  openNext();
-  let transferring: Promise<void> | null = null;
+  let current = '';
+  /** Events in the open file. */
+  let lines = 0;
   let closed = false;
   let commits = 0;
   let events = 0;
 
-  /** Closes the current file and queues it for transfer; a file that failed mid-line is queued too, to be deleted. */
-  function seal(): void {
+  function openNext(): void {
+    generation++;
+    current = `${base}.${generation}`;
+    lines = 0;
+    fd = fs.openSync(current, 'a', 0o600);
+  }
+
+  /** Closes the open file; it goes to compaction unless nothing was ever written to it. */
+  function seal(keepEmpty: boolean): void {
     if (fd < 0) return;
     try {
       fs.closeSync(fd);
-    } catch {
-      // already unusable: its rows are in memory
+    } catch (err) {
+      onError?.(err);
     }
     fd = -1;
-    sealed.push(current);
-    current = { file: '', rows: [] };
+    if (lines > 0 || keepEmpty) sealed.push({ generation, file: current });
+    else fs.rmSync(current, { force: true });
   }
-
-  function done(batch: JournalFile[], rows: number): void {
-    commits++;
-    events += rows;
-    for (const f of batch) {
-      try {
-        fs.rmSync(f.file, { force: true });
-      } catch (err) {
-        // Emptied instead, so a restart cannot stage (and compact) its rows a second time.
-        try {
-          fs.truncateSync(f.file, 0);
-        } catch {
-          onError?.(err);
-        }
-      }
-    }
-  }
-
-  function transfer(): Promise<void> {
-    if (transferring) return transferring;
-    if (current.rows.length > 0) seal();
-    const batch = sealed;
-    sealed = [];
-    const rows = batch.flatMap((f) => f.rows);
-    if (batch.length === 0) return RESOLVED;
-    if (!sqlite.inTransaction) {
-      // Straight on the connection, and the sealed files are deleted in the same synchronous step as the commit: no
-      // compaction can move the rows on in between, so a file a kill leaves behind only holds rows still staged, which
-      // `insert or ignore` skips when it is read again.
-      try {
-        insertMany(rows);
-      } catch (err) {
-        sealed = [...batch, ...sealed];
-        return Promise.reject(err);
-      }
-      done(batch, rows.length);
-      return RESOLVED;
-    }
-    // A transaction is open on the connection (it spans awaits): a raw insert would join it and could be rolled back
-    // with it, so the rows wait for the connection through Kysely. Only promise continuations run between its commit and
-    // the deletion, never a compaction's file writes.
-    transferring = db
-      .transaction()
-      .execute((trx) => store.bulkInsert(trx, 'audit_events', COLUMNS, rows))
-      .then(
-        () => done(batch, rows.length),
-        (err: unknown) => {
-          sealed = [...batch, ...sealed];
-          throw err;
-        },
-      )
-      .finally(() => {
-        transferring = null;
-      });
-    return transferring;
-  }
-
-  const timer = setInterval(() => {
-    transfer().catch((err) => onError?.(err));
-  }, JOURNAL_TRANSFER_MS);
-  timer.unref();
 
   // Events appended in the same event-loop turn are written together, in one write(2), right after the turn; each
   // append resolves once that write returned (a lone request waits for no other: nothing else runs in its turn).
-  let waiting: { text: string; rows: unknown[][]; batch: Batch } | null = null;
+  let waiting: { text: string; count: number; batch: Batch } | null = null;
 
   function writeWaiting(): void {
     const group = waiting;
     if (!group) return;
     waiting = null;
-    const line = Buffer.from(group.text);
     try {
       if (fd < 0) openNext();
-      const written = fs.writeSync(fd, line);
-      if (written !== line.length) throw new Error(`The audit journal took ${written} of ${line.length} bytes.`);
+      const written = fs.writeSync(fd, group.text);
+      const length = Buffer.byteLength(group.text);
+      if (written !== length) throw new Error(`The audit journal took ${written} of ${length} bytes.`);
     } catch (err) {
-      // Appends go on in the next file; a line cut short in this one is skipped when it is read.
-      seal();
+      // Appends go on in the next file; a line cut short in this one is dropped by compaction (it was never acknowledged).
+      seal(true);
       group.batch.reject(err);
       return;
     }
-    for (const row of group.rows) current.rows.push(row);
-    if (current.rows.length >= JOURNAL_TRANSFER_ROWS) transfer().catch((err) => onError?.(err));
+    lines += group.count;
+    commits++;
+    events += group.count;
     group.batch.resolve();
-  }
-
-  async function drain(): Promise<void> {
-    for (;;) {
-      writeWaiting();
-      if (transferring) {
-        await transferring;
-        continue;
-      }
-      if (sealed.length === 0 && current.rows.length === 0) return;
-      await transfer();
-    }
   }
 
   return {
     append(event) {
       if (closed) return Promise.reject(new Error('The audit journal is closed.'));
-      const row = rowOf(event);
       if (!waiting) {
-        waiting = { text: '', rows: [], batch: newBatch() };
+        waiting = { text: '', count: 0, batch: newBatch() };
         setImmediate(writeWaiting);
       }
-      waiting.text += `${JSON.stringify(row)}\n`;
-      waiting.rows.push(row);
+      waiting.text += auditLineOf(event);
+      waiting.count++;
       return waiting.batch.done;
     },
-    drain,
+    async drain() {
+      writeWaiting();
+    },
     async close() {
-      clearInterval(timer);
-      await drain();
+      writeWaiting();
       closed = true;
-      if (fd >= 0) {
-        fs.closeSync(fd);
-        fd = -1;
-        fs.rmSync(current.file, { force: true });
-      }
+      seal(false);
     },
     stats: () => ({ commits, events }),
+    journal: {
+      base,
+      seal() {
+        writeWaiting();
+        seal(false);
+        const files = sealed.map((s) => s.file);
+        sealed = [];
+        return files;
+      },
+      nextFile: () => `${base}.${generation + 1}`,
+    },
   };
 }
 
@@ -458,6 +391,7 @@ function createGroupCommitWriter(store: Pick<MetadataDb, 'db' | 'bulkInsert' | '
       await this.drain();
     },
     stats: () => ({ commits, events }),
+    journal: null,
   };
 }
 

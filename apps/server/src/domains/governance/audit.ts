@@ -1,4 +1,4 @@
-// The audit log's door for the composition root: the staging table and its group-committing writer, the HTTP hook,
+// The audit log's door for the composition root: the writer (SQLite journal or PostgreSQL staging table), the HTTP hook,
 // the `system.access.audit` Delta table and its compaction.
 
 import type { FastifyInstance } from 'fastify';
@@ -19,7 +19,7 @@ import {
   type SystemTableReads,
 } from './system-tables.ts';
 
-export { AUDIT_TXN_APP_ID } from './audit.compaction.ts';
+export { AUDIT_JOURNAL_APP_ID, AUDIT_TXN_APP_ID } from './audit.compaction.ts';
 export { actionNameOf, serviceNameOf } from './audit.events.ts';
 export { AUDIT_UNAVAILABLE_BODY, type AuditedRequest, auditMigrations } from './audit.log.ts';
 export { createSystemTableReads, ensureSystemSchema, protectSystemCatalog, SYSTEM_CATALOG } from './system-tables.ts';
@@ -77,6 +77,7 @@ export async function createAuditLog(deps: {
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.onError ? { onError: deps.onError } : {}),
     beforeCompact: () => writer.drain(),
+    journal: writer.journal,
   });
   const authorizer = deps.authorizer;
   const now = deps.now ?? Date.now;
