@@ -473,9 +473,9 @@ export function openDeltaTable(location: string | ObjectStore, defaults: Connect
 
   async function create(options: CreateOptions): Promise<CommitResult> {
     // No connection of its own: version 0 is never checkpointed, so creating a table needs no DuckDB.
-    const listing = await listLog(store);
-    if (listing.latest >= 0) {
-      if (options.ifNotExists) return { version: listing.latest, skipped: true };
+    const latest = await latestVersion(store);
+    if (latest >= 0) {
+      if (options.ifNotExists) return { version: latest, skipped: true };
       throw new DeltaInvalidOperationError('table already exists');
     }
     const schema = typeof options.schema === 'string' ? parseSchemaString(options.schema) : options.schema;
@@ -524,10 +524,11 @@ export function openDeltaTable(location: string | ObjectStore, defaults: Connect
   async function write(query: string, options: WriteOptions = {}): Promise<CommitResult> {
     const mode = options.mode ?? 'append';
     return withConnection(conOf(options), async (con) => {
-      const listing = await listLog(store);
-      const exists = listing.latest >= 0;
+      // Only the latest version is needed here: file names, without the size and time of every log file.
+      const latest = await latestVersion(store);
+      const exists = latest >= 0;
       if (exists && mode === 'errorIfExists') throw new DeltaInvalidOperationError('table already exists');
-      if (exists && mode === 'ignore') return { version: listing.latest, skipped: true };
+      if (exists && mode === 'ignore') return { version: latest, skipped: true };
       if (options.replaceWhere !== undefined && mode !== 'overwrite') throw new DeltaInvalidOperationError('replaceWhere needs mode "overwrite"');
       // A view, not a copy: the input is read once, by the COPY that writes the data files. It is
       // materialized only when a check (NOT NULL, replaceWhere) must see the same rows the COPY writes.
@@ -947,7 +948,7 @@ export function openDeltaTable(location: string | ObjectStore, defaults: Connect
   return {
     store,
     async exists() {
-      return (await listLog(store)).latest >= 0;
+      return (await latestVersion(store)) >= 0;
     },
     async version() {
       const latest = await latestVersion(store);
