@@ -115,14 +115,12 @@ async function startWeir(): Promise<Target> {
   const token = `dapi${randomBytes(16).toString('hex')}`;
   const dataDir = path.join(work, 'weir-data');
   fs.rmSync(dataDir, { recursive: true, force: true });
-  const child = start(
-    'weir',
-    process.execPath,
-    [path.join(ROOT, 'apps/cli/bin/weir.js'), 'server', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir],
-    {
-      WEIR_ADMIN_TOKEN: token,
-    },
-  );
+  // Run as users run it, so the Node options of its shebang apply (`node weir.js` would skip them); the node running
+  // this benchmark goes first on PATH so both are the same.
+  const child = start('weir', path.join(ROOT, 'apps/cli/bin/weir.js'), ['server', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir], {
+    WEIR_ADMIN_TOKEN: token,
+    PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`,
+  });
   const base = `http://127.0.0.1:${port}`;
   await waitFor(`${base}/health`, child, 'weir');
   const exp = await api(base, token, 'POST', '/api/2.0/mlflow/experiments/create', { name: 'bench' });

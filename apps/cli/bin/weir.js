@@ -1,7 +1,8 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
+#!/usr/bin/env -S node --max-semi-space-size=8
 // Runs the TypeScript sources directly through tsx, so `npx weir` works right after `npm install`.
-// A 2 MB semi-space keeps V8's young generation from growing to 48 MB of mostly garbage: `weir server` stays
-// about 40 MB smaller at no measurable cost per request (it can only be set at launch, hence the shebang).
+// An 8 MB semi-space (V8's default is 16 MB): the young generation of a busy scoring endpoint is collected about
+// half as often as with 2 MB, for about 10% more throughput, while a 2 GiB volume upload keeps `weir server` at
+// about 180 MB resident (16 MB: about 195 MB; 2 MB: about 165 MB). It can only be set at launch, hence the shebang.
 import { register } from 'tsx/esm/api';
 
 register();
