@@ -194,6 +194,11 @@ export function createIdentityService(deps: { db: Db; now?: () => number; epochC
     dropAcls();
   }
 
+  /** True when the epoch rows are to be read again (see {@link syncEpoch}). */
+  function epochCheckDue(): boolean {
+    return Date.now() - lastEpochCheck >= epochCheckMs;
+  }
+
   async function syncEpoch() {
     const t = Date.now();
     if (t - lastEpochCheck < epochCheckMs) return;
@@ -751,9 +756,13 @@ export function createIdentityService(deps: { db: Db; now?: () => number; epochC
     /** Resolves `Authorization: Bearer <token>` or Basic (token as password, or user + password). */
     async authenticate(header: string | undefined): Promise<Principal | null> {
       if (!header) return null;
-      await syncEpoch();
+      // Awaited only when due: a scoring request authenticates from memory without leaving this turn.
+      if (epochCheckDue()) await syncEpoch();
       const cached = authCache.get(header);
-      if (cached && cached.until > now()) return cached.principalId === null ? null : principalById(cached.principalId);
+      if (cached && cached.until > now()) {
+        if (cached.principalId === null) return null;
+        return principalCache.has(cached.principalId) ? (principalCache.get(cached.principalId) ?? null) : principalById(cached.principalId);
+      }
       const gen = generation;
       let found: { principalId: number; expiresAt: number } | null = null;
       let principal: Principal | null = null;
