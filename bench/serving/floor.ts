@@ -7,8 +7,10 @@ import * as ort from 'onnxruntime-node';
 
 const [file, portArg] = process.argv.slice(2);
 if (!file || !portArg) throw new Error('usage: floor.ts MODEL.onnx PORT');
-// The same session options as Weir's runtime (serving.runtime.ts): pool threads sleep between runs instead of spinning.
+// The same session options as Weir's runtime (serving.runtime.ts, WEIR_ONNX_THREADS unset): one thread per run, and
+// pool threads (if any) sleep between runs instead of spinning.
 const session = await ort.InferenceSession.create(file, {
+  intraOpNumThreads: 1,
   extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
 });
 const input = session.inputNames[0] as string;

@@ -36,6 +36,7 @@ import {
   INVOCATIONS_PATH,
   type InvocationFastPath,
   interceptInvocations,
+  onnxThreadsFromEnv,
   type ServingTables,
   servingMigrations,
   servingRoutes,
@@ -248,7 +249,7 @@ export async function buildApp(config: ServerConfig, options: BuildOptions = {})
     },
     access: identity,
     // WEIR_PYTHON (set by `weir server --python`): a Python with mlflow serves versions that have no onnx flavor.
-    runtime: createModelRuntime({ python: process.env.WEIR_PYTHON }),
+    runtime: createModelRuntime({ python: process.env.WEIR_PYTHON, onnxThreads: onnxThreadsFromEnv(process.env) }),
     events,
     capture: createInferenceCapture({
       ...captureSettingsFromEnv(process.env),

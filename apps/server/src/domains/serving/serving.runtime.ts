@@ -183,16 +183,30 @@ async function inputExample(dir: string, facts: ModelFacts): Promise<ScoringRequ
 }
 
 /**
- * onnxruntime's pool threads spin on a core after every run, waiting for more work: between requests that arrive a
- * millisecond apart that burned several times the inference's own CPU and took a core from the request path. They sleep
- * instead; a request still parallelizes its own run over the pool.
+ * Session options. Each run uses `threads` threads (WEIR_ONNX_THREADS, default 1): a server's parallelism comes from
+ * its concurrent requests, and handing a one-row run to a pool thread cost more CPU (a second thread woken for every
+ * request) than it saved; large batch requests gain from more. onnxruntime's pool threads, when there are any, sleep
+ * between runs instead of spinning: between requests that arrive a millisecond apart spinning burned several times the
+ * inference's own CPU and took a core from the request path.
  */
-const SESSION_OPTIONS: Ort.InferenceSession.SessionOptions = {
-  extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
-};
+function sessionOptions(threads: number): Ort.InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads: threads,
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+  };
+}
+
+/** Threads per ONNX run from WEIR_ONNX_THREADS (a whole number from 1 to 64); 1 when unset or invalid. */
+export function onnxThreadsFromEnv(env: NodeJS.ProcessEnv): number {
+  const n = Number(env.WEIR_ONNX_THREADS);
+  return Number.isInteger(n) && n >= 1 && n <= 64 ? n : 1;
+}
 
 /** Creates the process-wide runtime; with `python` (a Python that has `mlflow`), versions without an onnx flavor are served by a worker. */
-export function createModelRuntime(options: { python?: string | undefined; log?: (line: string) => void } = {}): ModelRuntime {
+export function createModelRuntime(
+  options: { python?: string | undefined; log?: (line: string) => void /** Threads per ONNX run (default 1). */; onnxThreads?: number } = {},
+): ModelRuntime {
+  const onnxSessionOptions = sessionOptions(options.onnxThreads ?? 1);
   const sessions = new Map<string, { loading: Promise<LoadedModel>; refs: number; session?: Ort.InferenceSession; stop?: () => void }>();
   const python = options.python || undefined;
 
@@ -214,7 +228,7 @@ export function createModelRuntime(options: { python?: string | undefined; log?:
   }
 
   async function load(key: string, dir: string, facts: ModelFacts): Promise<LoadedModel> {
-    const session = await (await loadOrt()).InferenceSession.create(key, SESSION_OPTIONS);
+    const session = await (await loadOrt()).InferenceSession.create(key, onnxSessionOptions);
     const entry = sessions.get(key);
     if (entry) entry.session = session;
     const columns = columnSignature(facts.signature?.inputs);

@@ -10,7 +10,7 @@ import { readModelFacts } from '../registry/index.ts';
 import { createStandaloneFastPath, interceptInvocations } from './serving.fast-path.ts';
 import { type InvocationAnswer, readInvocation, SERVED_ENTITY_HEADER, SERVED_MODEL_NAME_HEADER } from './serving.invocation.ts';
 import { createServingMetrics } from './serving.metrics.ts';
-import { createModelRuntime, type LoadedModel } from './serving.runtime.ts';
+import { createModelRuntime, type LoadedModel, onnxThreadsFromEnv } from './serving.runtime.ts';
 import { parseCsvScoringBody, parseJsonScoringBody } from './serving.scoring.ts';
 
 /** How often `weir serve` asks the registry where the alias points, by default. */
@@ -118,7 +118,7 @@ export async function startStandaloneServing(options: StandaloneServingOptions):
   const { name, ref } = parseModelUri(options.model);
   const log = options.log ?? (() => {});
   const registry = registryClient(options.server, options.token);
-  const runtime = createModelRuntime({ python: options.python, log });
+  const runtime = createModelRuntime({ python: options.python, log, onnxThreads: onnxThreadsFromEnv(process.env) });
   const metrics = createServingMetrics();
   const ownCache = options.cacheDir === undefined;
   const cacheDir = options.cacheDir ?? (await fsp.mkdtemp(path.join(os.tmpdir(), 'weir-serve-')));
