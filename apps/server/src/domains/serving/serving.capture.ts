@@ -64,21 +64,9 @@ function utcDateOf(ms: number): string {
   return lastDay.date;
 }
 
-/** A row as one NDJSON line in the payload table's columns. */
+/** A row as one NDJSON line in the payload table's columns (built as text: no object per row). */
 function payloadLineOf(r: PayloadRow): string {
-  return `${JSON.stringify({
-    client_request_id: wellFormed(r.client_request_id),
-    databricks_request_id: wellFormed(r.databricks_request_id),
-    date: utcDateOf(r.timestamp_ms),
-    timestamp_ms: Math.trunc(r.timestamp_ms),
-    status_code: Math.trunc(r.status_code),
-    execution_time_ms: Math.trunc(r.execution_time_ms),
-    request: wellFormed(r.request),
-    response: wellFormed(r.response),
-    served_entity_name: wellFormed(r.served_entity_name),
-    model_name: wellFormed(r.model_name),
-    model_version: wellFormed(r.model_version),
-  })}\n`;
+  return `{"client_request_id":${JSON.stringify(wellFormed(r.client_request_id))},"databricks_request_id":${JSON.stringify(wellFormed(r.databricks_request_id))},"date":"${utcDateOf(r.timestamp_ms)}","timestamp_ms":${Math.trunc(r.timestamp_ms)},"status_code":${Math.trunc(r.status_code)},"execution_time_ms":${Math.trunc(r.execution_time_ms)},"request":${JSON.stringify(wellFormed(r.request))},"response":${JSON.stringify(wellFormed(r.response))},"served_entity_name":${JSON.stringify(wellFormed(r.served_entity_name))},"model_name":${JSON.stringify(wellFormed(r.model_name))},"model_version":${JSON.stringify(wellFormed(r.model_version))}}\n`;
 }
 
 /**
@@ -155,6 +143,8 @@ export function createInferenceCapture(deps: {
   const maxRows = deps.maxRows ?? 1000;
   const log = deps.log ?? (() => {});
   const buffers = new Map<string, PendingRows>();
+  /** Full names of the targets seen (a serving generation passes the same target object with every request). */
+  const fullNames = new WeakMap<PayloadTarget, string>();
   const errors = new Map<string, string>();
   // Flushes of one table run one after another so commits never race each other.
   let chain: Promise<void> = Promise.resolve();
@@ -204,7 +194,11 @@ export function createInferenceCapture(deps: {
 
   return {
     record(target, row) {
-      const full = `${target.catalog}.${target.schema}.${target.table}`;
+      let full = fullNames.get(target);
+      if (full === undefined) {
+        full = `${target.catalog}.${target.schema}.${target.table}`;
+        fullNames.set(target, full);
+      }
       let b = buffers.get(full);
       if (!b) {
         b = { target, lines: Buffer.allocUnsafe(INITIAL_BUFFER_BYTES), used: 0, rows: 0 };

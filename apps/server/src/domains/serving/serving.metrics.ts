@@ -35,11 +35,11 @@ export function createServingMetrics(): ServingMetrics {
         byEntity.set(entity, s);
       }
       const entry = s;
-      const began = process.hrtime.bigint();
+      const began = performance.now();
       entry.requests++;
       entry.inFlight++;
       return (ok) => {
-        const seconds = Number(process.hrtime.bigint() - began) / 1e9;
+        const seconds = (performance.now() - began) / 1000;
         entry.inFlight--;
         if (!ok) entry.errors++;
         entry.sum += seconds;

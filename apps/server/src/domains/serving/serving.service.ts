@@ -100,6 +100,8 @@ interface Generation {
   inFlight: number;
   retired: boolean;
   drained: (() => void) | null;
+  /** Where this generation's requests are captured (the endpoint's creator owns the table), worked out on first use. */
+  capture?: PayloadTarget | null;
 }
 
 /** In-memory state of one endpoint. */
@@ -522,7 +524,8 @@ export function createServingService(deps: {
       throw err;
     } finally {
       finish(ok);
-      const target = capture && deps.capture ? payloadTarget(gen.config, capture.owner) : null;
+      if (capture && deps.capture && gen.capture === undefined) gen.capture = payloadTarget(gen.config, capture.owner);
+      const target = capture && deps.capture ? gen.capture : null;
       if (target && capture) {
         deps.capture?.record(target, {
           client_request_id: capture.clientRequestId,
