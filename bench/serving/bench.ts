@@ -3,7 +3,10 @@
 // requests on loopback, 1 and 16 concurrent clients, one run. Started by run.sh after train.py has saved the model.
 //
 //   npx tsx bench/serving/bench.ts --work DIR --python VENV_PYTHON [--seconds 8] [--rounds 4] [--warmup 2] [--concurrency 1,16]
-import { type ChildProcess, spawn } from 'node:child_process';
+//                                  [--client wrk|node]
+//
+// The load generator is wrk (default; C, so it leaves the cores to the servers) or Node's http client (--client node).
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -19,6 +22,8 @@ const python = args.get('python') ?? path.join(ROOT, 'tests/interop/.venv/bin/py
 const seconds = Number(args.get('seconds') ?? 8);
 const warmup = Number(args.get('warmup') ?? 2);
 const concurrencies = (args.get('concurrency') ?? '1,16').split(',').map(Number);
+const client = args.get('client') ?? 'wrk';
+if (client !== 'wrk' && client !== 'node') throw new Error(`--client must be wrk or node, got ${client}`);
 
 /** A server under test: where to send requests, with which headers, and its process group for CPU accounting. */
 interface Target {
@@ -227,7 +232,7 @@ interface Result {
 }
 
 /** Latencies (ms) and elapsed seconds of `clients` loops sending one request after another for `secs` seconds. */
-async function load(target: Target, clients: number, secs: number): Promise<{ latencies: number[]; errors: number; elapsed: number; cpuMs: number }> {
+async function loadNode(target: Target, clients: number, secs: number): Promise<Turn> {
   const cpuBefore = groupCpuMs(target.pgid);
   const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
   const latencies: number[] = [];
@@ -252,7 +257,78 @@ async function load(target: Target, clients: number, secs: number): Promise<{ la
   return { latencies, errors, elapsed, cpuMs: groupCpuMs(target.pgid) - cpuBefore };
 }
 
-function summarize(target: string, clients: number, runs: { latencies: number[]; errors: number; elapsed: number; cpuMs: number }[]): Result {
+/** What one timed turn of load gave: latencies (ms) of answered requests, or wrk's own percentiles of them. */
+interface Turn {
+  latencies: number[];
+  /** wrk turns: answered requests and their p50/p99 (ms); `latencies` is empty then. */
+  wrk?: { requests: number; p50: number; p99: number };
+  errors: number;
+  elapsed: number;
+  cpuMs: number;
+}
+
+/** The Lua script wrk runs for a target: a POST of the row with the target's headers; prints its figures as JSON. */
+function wrkScript(target: Target): string {
+  const file = path.join(work, `wrk-${new URL(target.url).port}.lua`);
+  const headers = { ...target.headers, 'content-type': 'application/json' };
+  fs.writeFileSync(
+    file,
+    [
+      'wrk.method = "POST"',
+      `wrk.body = ${JSON.stringify(body.toString('utf8'))}`,
+      ...Object.entries(headers).map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`),
+      'function done(summary, latency, requests)',
+      '  local errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout',
+      '  io.write(string.format(\'WRK {"requests":%d,"errors":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d}\\n\',',
+      '    summary.requests, errors, summary.duration, latency:percentile(50), latency:percentile(99)))',
+      'end',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+/** One turn of wrk: `clients` connections on one thread (one core is plenty for it; the other stays the server's) for `secs` seconds (whole seconds: wrk's unit). */
+function loadWrk(target: Target, clients: number, secs: number): Turn {
+  const cpuBefore = groupCpuMs(target.pgid);
+  const script = wrkScript(target);
+  const out = execFileSync(
+    'wrk',
+    ['-t', '1', '-c', String(clients), '-d', `${Math.max(1, Math.round(secs))}s`, '-s', script, target.url],
+    {
+      encoding: 'utf8',
+    },
+  );
+  const cpuMs = groupCpuMs(target.pgid) - cpuBefore;
+  const line = out.split('\n').find((l) => l.startsWith('WRK '));
+  if (!line) throw new Error(`wrk printed no figures:\n${out}`);
+  const w = JSON.parse(line.slice(4)) as { requests: number; errors: number; duration_us: number; p50_us: number; p99_us: number };
+  const answered = w.requests - w.errors;
+  return { latencies: [], wrk: { requests: answered, p50: w.p50_us / 1000, p99: w.p99_us / 1000 }, errors: w.errors, elapsed: w.duration_us / 1e6, cpuMs };
+}
+
+/** The median of a list of numbers. */
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+function summarize(target: string, clients: number, runs: Turn[]): Result {
+  if (runs.every((r) => r.wrk)) {
+    // wrk gives percentiles per turn, not its samples: the figures are the medians of the turns' percentiles.
+    const requests = runs.reduce((a, r) => a + (r.wrk?.requests ?? 0), 0);
+    return {
+      target,
+      clients,
+      requests,
+      errors: runs.reduce((a, r) => a + r.errors, 0),
+      rps: requests / runs.reduce((a, r) => a + r.elapsed, 0),
+      p50: median(runs.map((r) => r.wrk?.p50 ?? Number.NaN)),
+      p99: median(runs.map((r) => r.wrk?.p99 ?? Number.NaN)),
+      cpuMs: runs.reduce((a, r) => a + r.cpuMs, 0) / Math.max(1, requests),
+    };
+  }
   const latencies = runs.flatMap((r) => r.latencies).sort((a, b) => a - b);
   const elapsed = runs.reduce((a, r) => a + r.elapsed, 0);
   const pct = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
@@ -296,7 +372,9 @@ if (args.has('hold')) {
 const rounds = Number(args.get('rounds') ?? 4);
 const results: Result[] = [];
 for (const clients of concurrencies) {
-  const runs = new Map<string, { latencies: number[]; errors: number; elapsed: number; cpuMs: number }[]>(started.map(([n]) => [n, []]));
+  const runs = new Map<string, Turn[]>(started.map(([n]) => [n, []]));
+  const load = (target: Target, clients: number, secs: number) =>
+    client === 'wrk' ? Promise.resolve(loadWrk(target, clients, secs)) : loadNode(target, clients, secs);
   for (const [, target] of started) await load(target, clients, warmup);
   for (let round = 0; round < rounds; round++) {
     for (const [name, target] of started) runs.get(name)?.push(await load(target, clients, seconds / rounds));

@@ -2,8 +2,9 @@
 # Serving benchmark, one run: Weir (ONNX in process, inference-table capture on) vs `mlflow models serve` of the
 # same 100-tree random forest (sklearn flavor and onnx flavor) vs the floor (bare Fastify + bare onnxruntime).
 #
-#   bash bench/serving/run.sh [--seconds 8] [--rounds 4] [--warmup 2] [--concurrency 1,16]
-#     (per target and concurrency: --seconds of timed load, split into --rounds turns taken in rotation)
+#   bash bench/serving/run.sh [--seconds 8] [--rounds 4] [--warmup 2] [--concurrency 1,16] [--client wrk|node]
+#     (per target and concurrency: --seconds of timed load, split into --rounds turns taken in rotation; the load comes
+#     from wrk, installed from Debian's packages when missing, or from Node's http client with --client node)
 #
 # Python: the interop venv (tests/interop/.venv: mlflow, scikit-learn, skl2onnx, onnxruntime at the pins of
 # tests/interop/requirements.txt). If it is missing it is created here from those pins (from PyPI), or set
@@ -26,6 +27,16 @@ if [ ! -x "$PY" ]; then
   PY="$VENV/bin/python"
 fi
 log "$("$PY" -c 'import mlflow, sklearn, onnxruntime; print("mlflow", mlflow.__version__, "| scikit-learn", sklearn.__version__, "| onnxruntime", onnxruntime.__version__)')"
+# The load generator: wrk (Debian's package), unless --client node is given.
+if ! command -v wrk >/dev/null && [[ " $* " != *" --client node "* ]]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    log "installing wrk (Debian package)"
+    apt-get install -y -qq wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+  else
+    echo "wrk is needed (Debian/Ubuntu: apt-get install wrk), or pass --client node" >&2
+    exit 1
+  fi
+fi
 log "node $(node --version), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 mkdir -p "$WORK"
