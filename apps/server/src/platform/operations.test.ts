@@ -48,6 +48,8 @@ describe('operations', () => {
     const minted = ((await tokenRes.json()) as { token_value: string }).token_value;
     expect(tokenRes.headers.get('x-request-id')).toBe('req-abc-123');
     await s.call('GET', '/api/2.0/mlflow/experiments/get', { experiment_id: '0' }, minted);
+    // Request lines are written up to 10 ms after the request: wait for the last one rather than for a fixed time.
+    for (let i = 0; i < 200 && !s.logs.join('').includes('"url":"/api/2.0/mlflow/experiments/get"'); i++) await new Promise((r) => setTimeout(r, 10));
     const all = s.logs.join('');
     expect(all.length).toBeGreaterThan(0);
     for (const line of s.logs.flatMap((chunk) => chunk.split('\n')).filter(Boolean)) {
