@@ -292,13 +292,9 @@ function wrkScript(target: Target): string {
 function loadWrk(target: Target, clients: number, secs: number): Turn {
   const cpuBefore = groupCpuMs(target.pgid);
   const script = wrkScript(target);
-  const out = execFileSync(
-    'wrk',
-    ['-t', '1', '-c', String(clients), '-d', `${Math.max(1, Math.round(secs))}s`, '-s', script, target.url],
-    {
-      encoding: 'utf8',
-    },
-  );
+  const out = execFileSync('wrk', ['-t', '1', '-c', String(clients), '-d', `${Math.max(1, Math.round(secs))}s`, '-s', script, target.url], {
+    encoding: 'utf8',
+  });
   const cpuMs = groupCpuMs(target.pgid) - cpuBefore;
   const line = out.split('\n').find((l) => l.startsWith('WRK '));
   if (!line) throw new Error(`wrk printed no figures:\n${out}`);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { buildApp, type WeirApp } from '../app.ts';
 import { resolveConfig } from '../platform/config.ts';
@@ -71,6 +72,39 @@ export function statementRunner(s: Pick<TestServer, 'call'>) {
     return body.result?.data_array ?? [];
   }
   return { run, ok };
+}
+
+/**
+ * Leaves the server's audit log unable to store events: on SQLite the journal file the next event would open cannot be
+ * opened (a directory stands in its place); on PostgreSQL the staging table is gone. `again()` blocks anew after a
+ * refused event (on SQLite the failed open moved the journal to the next file); `restore()` undoes it.
+ */
+export async function breakAuditStorage(s: Pick<TestServer, 'weir'>): Promise<{ again(): void; restore(): Promise<void> }> {
+  const journal = s.weir.audit.writer.journal;
+  const db = s.weir.store.db;
+  if (!journal) {
+    await sql`alter table audit_events rename to audit_events_away`.execute(db);
+    return {
+      again() {},
+      async restore() {
+        await sql`alter table audit_events_away rename to audit_events`.execute(db);
+      },
+    };
+  }
+  // Compaction seals the file taking appends, so the next event opens `nextFile()`.
+  await s.weir.audit.compactor.compact();
+  let blocked = journal.nextFile();
+  fs.mkdirSync(blocked);
+  return {
+    again() {
+      fs.rmdirSync(blocked);
+      blocked = journal.nextFile();
+      fs.mkdirSync(blocked);
+    },
+    async restore() {
+      fs.rmdirSync(blocked);
+    },
+  };
 }
 
 /** Creates an empty PostgreSQL database next to WEIR_TEST_POSTGRES_URL; `drop()` removes it. */

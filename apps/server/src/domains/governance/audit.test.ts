@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { openDeltaTable } from '@weir/delta';
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../platform/config.ts';
-import { startTestServer, type TestServer, testBackends } from '../../testing/test-server.ts';
+import { breakAuditStorage, startTestServer, type TestServer, testBackends } from '../../testing/test-server.ts';
 import { AUDIT_JOURNAL_APP_ID, AUDIT_TXN_APP_ID } from './audit.compaction.ts';
 import type { AuditEvent } from './audit.events.ts';
 import { actionNameOf, REDACTED, requestParamsOf, secretValuesOf, serviceNameOf } from './audit.events.ts';
@@ -399,23 +399,12 @@ describe.each(testBackends)('audit log on $name', (backend) => {
   }, 120_000);
 
   it('does not acknowledge a request whose event cannot be stored (503), and recovers', async () => {
-    const db = s.weir.store.db;
-    const journal = s.weir.audit.writer.journal;
-    // SQLite: the journal file the next event would open cannot be opened. PostgreSQL: the staging table is gone.
-    let blocked = '';
-    if (journal) {
-      await s.weir.audit.compactor.compact();
-      blocked = journal.nextFile();
-      fs.mkdirSync(blocked);
-    } else {
-      await sql`alter table audit_events rename to audit_events_away`.execute(db);
-    }
+    const broken = await breakAuditStorage(s);
     let refused: { status: number; body: any; id: string };
     try {
       refused = await req('down', 'GET', '/version');
     } finally {
-      if (journal) fs.rmdirSync(blocked);
-      else await sql`alter table audit_events_away rename to audit_events`.execute(db);
+      await broken.restore();
     }
     expect(refused.status).toBe(503);
     expect(refused.body.error_code).toBe('TEMPORARILY_UNAVAILABLE');

@@ -5,9 +5,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestPostgresDatabase, startTestServer, statementRunner, type TestServer, testBackends } from '../../testing/test-server.ts';
+import { breakAuditStorage, createTestPostgresDatabase, startTestServer, statementRunner, type TestServer, testBackends } from '../../testing/test-server.ts';
 import { registerLinearVersion } from './serving.process-fixture.ts';
 import { startStandaloneServing } from './serving.standalone.ts';
 
@@ -195,32 +194,16 @@ describe.each(testBackends)('scoring fast path on $name', (backend) => {
   });
 
   it('does not acknowledge an invocation whose audit event cannot be stored, as the generic route does not', async () => {
-    const db = s.weir.store.db;
     const body = { dataframe_records: [{ a: 1, b: 2, c: 3 }] };
-    const journal = s.weir.audit.writer.journal;
-    // SQLite: the journal file the next events would open cannot be opened. PostgreSQL: the staging table is gone.
-    let blocked = '';
-    if (journal) {
-      await s.weir.audit.compactor.compact();
-      blocked = journal.nextFile();
-      fs.mkdirSync(blocked);
-    } else {
-      await sql`alter table audit_events rename to audit_events_away`.execute(db);
-    }
+    const broken = await breakAuditStorage(s);
     let fast: Awaited<ReturnType<typeof overHttp>>;
     let generic: Awaited<ReturnType<typeof throughFastify>>;
     try {
       fast = await overHttp(json(body, { ...admin(), 'x-request-id': 'fp-audit-down-http' }));
-      if (journal) {
-        // The failed open moved the journal past the blocked file: block the next one for the generic route.
-        fs.rmdirSync(blocked);
-        blocked = journal.nextFile();
-        fs.mkdirSync(blocked);
-      }
+      broken.again();
       generic = await throughFastify(json(body, { ...admin(), 'x-request-id': 'fp-audit-down-generic' }));
     } finally {
-      if (journal) fs.rmdirSync(blocked);
-      else await sql`alter table audit_events_away rename to audit_events`.execute(db);
+      await broken.restore();
     }
     expect(fast.status).toBe(503);
     expect(generic.status).toBe(503);
