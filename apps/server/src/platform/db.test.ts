@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
+import { tempMetadataStores } from '../testing/temp-stores.ts';
 import { type MetadataDb, openMetadataDb, reusableQuery } from './db.ts';
 
 describe('SQLite statement reuse', () => {
@@ -45,19 +46,8 @@ describe('SQLite statement reuse', () => {
 });
 
 describe('reusableQuery', () => {
-  const stores: MetadataDb[] = [];
-  const dirs: string[] = [];
-  afterEach(async () => {
-    for (const s of stores.splice(0)) await s.close();
-    for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-  });
-  function open(): MetadataDb {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-db-reusable-'));
-    dirs.push(dir);
-    const store = openMetadataDb({ dataDir: dir });
-    stores.push(store);
-    return store;
-  }
+  const openStore = tempMetadataStores('weir-db-reusable-');
+  const open = (): MetadataDb => openStore().store;
   // Names listed in one order, used in the query in another: each value must land on its own column.
   const byOwnerAndName = reusableQuery(['name', 'owner'], (db, v) =>
     db.selectFrom('things').select(['id']).where('owner', '=', v.owner).where('name', '=', v.name).orderBy('id'),

@@ -4,10 +4,10 @@
 // a file a kill left half-compacted, is tested in audit.test.ts.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type MetadataDb, migrate, openMetadataDb } from '../../platform/db.ts';
+import { describe, expect, it } from 'vitest';
+import { type MetadataDb, migrate } from '../../platform/db.ts';
+import { tempMetadataStores } from '../../testing/temp-stores.ts';
 import type { AuditEvent } from './audit.events.ts';
 import { auditMigrations, createAuditWriter } from './audit.log.ts';
 
@@ -33,18 +33,10 @@ function line(e: AuditEvent): string {
 }
 
 describe('audit journal on sqlite', () => {
-  const opened: MetadataDb[] = [];
-  const dirs: string[] = [];
-  afterEach(async () => {
-    for (const s of opened.splice(0)) await s.close();
-    for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-  });
+  const openStore = tempMetadataStores('weir-audit-journal-');
 
   async function store(): Promise<{ s: MetadataDb; dir: string }> {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-audit-journal-'));
-    dirs.push(dir);
-    const s = openMetadataDb({ dataDir: dir });
-    opened.push(s);
+    const { store: s, dir } = openStore();
     await migrate(s, auditMigrations);
     return { s, dir };
   }

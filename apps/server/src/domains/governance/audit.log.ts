@@ -170,23 +170,25 @@ export function journalBatchFile(file: string, version: number): string {
   return `${file}.v${version}`;
 }
 
+/**
+ * What a name in the journal's folder is: `<base>.<generation>` (version null) or, once assigned to a Delta txn
+ * version, `<base>.<generation>.v<version>`; null for any other name.
+ */
+function journalFileOf(prefix: string, name: string): { generation: number; version: number | null } | null {
+  const m = name.startsWith(prefix) ? /^(\d+)(?:\.v(\d+))?$/.exec(name.slice(prefix.length)) : null;
+  return m ? { generation: Number(m[1]), version: m[2] === undefined ? null : Number(m[2]) } : null;
+}
+
 /** Journal files an earlier compaction assigned a txn version (a kill can leave them behind), with that version. */
 export function journalBatches(base: string): { file: string; version: number }[] {
   const dir = path.dirname(base);
   const prefix = `${path.basename(base)}.`;
   const found: { file: string; version: number }[] = [];
   for (const name of fs.readdirSync(dir)) {
-    const m = name.startsWith(prefix) ? /^\d+\.v(\d+)$/.exec(name.slice(prefix.length)) : null;
-    if (m) found.push({ file: path.join(dir, name), version: Number(m[1]) });
+    const f = journalFileOf(prefix, name);
+    if (f?.version != null) found.push({ file: path.join(dir, name), version: f.version });
   }
   return found;
-}
-
-/** The generation of `<base>.<generation>`, or null for any other name. */
-function generationOf(prefix: string, name: string): number | null {
-  if (!name.startsWith(prefix)) return null;
-  const rest = name.slice(prefix.length);
-  return /^\d+$/.test(rest) ? Number(rest) : null;
 }
 
 /**
@@ -200,10 +202,10 @@ function createJournalWriter(base: string, onError?: (err: unknown) => void): Au
   let sealed: { generation: number; file: string }[] = [];
   let generation = 0;
   for (const name of fs.readdirSync(dir)) {
-    const g = generationOf(prefix, name) ?? generationOf(prefix, name.replace(/\.v\d+$/, ''));
-    if (g === null) continue;
-    generation = Math.max(generation, g);
-    if (generationOf(prefix, name) !== null) sealed.push({ generation: g, file: path.join(dir, name) });
+    const f = journalFileOf(prefix, name);
+    if (!f) continue;
+    generation = Math.max(generation, f.generation);
+    if (f.version === null) sealed.push({ generation: f.generation, file: path.join(dir, name) });
   }
   sealed.sort((x, y) => x.generation - y.generation);
   /** The open file's descriptor; -1 when none is open (the next append opens the next generation). */
@@ -411,6 +413,9 @@ function headerSecrets(headers: IncomingHttpHeaders, into: Set<string>): void {
 
 const routeNames = new WeakMap<object, { service: string; action: string }>();
 
+/** The time part of the last id made (requests finishing in the same millisecond share it). */
+let idPrefix = { ms: -1, text: '' };
+
 /**
  * A UUIDv7 (RFC 9562: 48-bit millisecond time, then 74 random bits) for `event_id`. Ids that grow with time go into the
  * unique index at its end instead of at random places: staging an event costs about half as much CPU as with a v4 id.
@@ -424,8 +429,6 @@ export function timeOrderedId(ms: number): string {
   // The v4 id's version digit (index 14) becomes 7; its variant and the other random digits are kept.
   return idPrefix.text + randomUUID().slice(15);
 }
-/** The time part of the last id made (requests finishing in the same millisecond share it). */
-let idPrefix = { ms: -1, text: '' };
 
 /** What an audit event is built from, whichever transport answered the request (Fastify, or the invocation fast path). */
 export interface AuditedRequest {

@@ -200,9 +200,8 @@ export function createIdentityService(deps: { db: Db; now?: () => number; epochC
   }
 
   async function syncEpoch() {
-    const t = Date.now();
-    if (t - lastEpochCheck < epochCheckMs) return;
-    lastEpochCheck = t;
+    if (!epochCheckDue()) return;
+    lastEpochCheck = Date.now();
     const rows = await db.selectFrom('identity_state').select(['id', 'epoch']).where('id', 'in', [IDENTITY_EPOCH_ROW, ACL_EPOCH_ROW]).execute();
     const epoch = Number(rows.find((r) => r.id === IDENTITY_EPOCH_ROW)?.epoch ?? 0);
     const aclEpoch = Number(rows.find((r) => r.id === ACL_EPOCH_ROW)?.epoch ?? 0);
