@@ -58,6 +58,25 @@ describe('inference capture batches', () => {
     expect(capture.lastError('c.s.ep_payload')).toBeNull();
   });
 
+  it("compacts a table's small files after every compactEveryBatches batches, keeping every row once", async () => {
+    const t = { ...target, table: 'compacted_payload' };
+    const dir = path.join(root, 'c', 's', 'compacted_payload');
+    // One row per batch: the first batch creates the table, the next five are appends, and the fifth append compacts.
+    const capture = createInferenceCapture({ tables, maxRows: 1, compactEveryBatches: 5, flushEveryMs: 3_600_000 });
+    for (let i = 0; i < 12; i++) capture.record(t, row(i));
+    await capture.stop();
+    expect(capture.lastError('c.s.compacted_payload')).toBeNull();
+    const table = openDeltaTable(dir);
+    const history = await table.history();
+    // Batches 2-6 are appends 1-5 (compaction), batches 7-11 appends 6-10 (compaction), batch 12 is left as it is.
+    expect(history.filter((h) => h.operation === 'OPTIMIZE').map((h) => h.version)).toEqual([12, 6]);
+    expect(history.filter((h) => h.operation === 'WRITE')).toHaveLength(11);
+    const snapshot = await table.snapshot();
+    expect(snapshot.files).toHaveLength(2);
+    const rows = await snapshot.readRows({ orderBy: 'timestamp_ms' });
+    expect(rows.map((r) => r.databricks_request_id)).toEqual(Array.from({ length: 12 }, (_, i) => `r${i}`));
+  });
+
   it('stores every string exactly as recorded (quotes, backslashes, control characters, non-ASCII, 100 kB) and types the columns', async () => {
     const awkward = [
       "it's",

@@ -120,6 +120,18 @@ function batchQuery(file: string): string {
 }
 
 /**
+ * Auto-compaction: after this many micro-batches of a table, its small files are rewritten into one (as Delta's
+ * auto compact does once 50 small files gather). An inference table gets a file per micro-batch, several a second
+ * under load, and every read of the table opens every file.
+ */
+const COMPACT_EVERY_BATCHES = 50;
+/**
+ * Files below this size are compacted. The file a compaction writes is usually above it, so each row is rewritten
+ * about once; below it (a quiet endpoint), the rewrite stays under this size.
+ */
+const SMALL_FILE_BYTES = 512 * 1024;
+
+/**
  * Micro-batch settings from the environment: WEIR_INFERENCE_FLUSH_SECONDS (default 10) and WEIR_INFERENCE_FLUSH_ROWS
  * (default 1,000). A crash loses at most the rows not yet written, so these bound what a crash can lose.
  */
@@ -132,15 +144,22 @@ export function captureSettingsFromEnv(env: NodeJS.ProcessEnv): { flushEveryMs?:
   };
 }
 
-/** Creates the capture: a batch is written every `flushEveryMs` (default 10 s) or as soon as `maxRows` (default 1,000) wait. */
+/**
+ * Creates the capture: a batch is written every `flushEveryMs` (default 10 s) or as soon as `maxRows` (default 1,000)
+ * wait, and a table's small files are compacted after every `compactEveryBatches` (default 50) of its batches.
+ */
 export function createInferenceCapture(deps: {
   tables: PayloadTables;
   flushEveryMs?: number;
   maxRows?: number;
+  compactEveryBatches?: number;
   log?: (message: string) => void;
 }): InferenceCapture {
   const flushEveryMs = deps.flushEveryMs ?? 10_000;
   const maxRows = deps.maxRows ?? 1000;
+  const compactEveryBatches = deps.compactEveryBatches ?? COMPACT_EVERY_BATCHES;
+  /** Batches appended per table since its last compaction (in memory: a restart only delays the next one). */
+  const batchesSinceCompaction = new Map<string, number>();
   const log = deps.log ?? (() => {});
   const buffers = new Map<string, PendingRows>();
   /** Full names of the targets seen (a serving generation passes the same target object with every request). */
@@ -157,8 +176,15 @@ export function createInferenceCapture(deps: {
       await fsp.writeFile(file, lines, { mode: 0o600 });
       const query = batchQuery(file);
       const dir = await deps.tables.locate(target.catalog, target.schema, target.table);
-      if (dir) await openDeltaTable(dir).write(query);
-      else
+      if (dir) {
+        await openDeltaTable(dir).write(query);
+        const batches = (batchesSinceCompaction.get(full) ?? 0) + 1;
+        batchesSinceCompaction.set(full, batches);
+        if (batches >= compactEveryBatches) {
+          batchesSinceCompaction.set(full, 0);
+          await compact(full, dir);
+        }
+      } else
         await deps.tables.create(target.owner, target.catalog, target.schema, target.table, (d) =>
           openDeltaTable(d)
             .write(query, { configuration: PAYLOAD_TABLE_PROPERTIES })
@@ -171,6 +197,15 @@ export function createInferenceCapture(deps: {
       log(`inference table ${full}: ${rows} rows could not be written: ${message}`);
     } finally {
       await fsp.rm(file, { force: true });
+    }
+  }
+
+  /** Rewrites a table's small files into one (Delta OPTIMIZE: same rows, `dataChange` false). A failure is only logged. */
+  async function compact(full: string, dir: string): Promise<void> {
+    try {
+      await openDeltaTable(dir).optimize({ targetFileSize: SMALL_FILE_BYTES });
+    } catch (err) {
+      log(`inference table ${full}: small files could not be compacted: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 
