@@ -1,6 +1,7 @@
 // Serving benchmark: Weir (ONNX in process, inference-table capture on) against `mlflow models serve` of the same
-// random forest (sklearn flavor and onnx flavor) and against the floor (bare Fastify + bare onnxruntime), single-row
-// requests on loopback, 1 and 16 concurrent clients, one run. Started by run.sh after train.py has saved the model.
+// random forest (sklearn flavor and onnx flavor), against the floor (bare Fastify + bare onnxruntime), and beside
+// http-only (bare node:http answering a fixed body: the ceiling of any Node server here), single-row requests on
+// loopback, 1 and 16 concurrent clients, one run. Started by run.sh after train.py has saved the model.
 //
 //   npx tsx bench/serving/bench.ts --work DIR --python VENV_PYTHON [--seconds 8] [--rounds 4] [--warmup 2] [--concurrency 1,16]
 //                                  [--client wrk|node]
@@ -194,6 +195,20 @@ async function startFloor(): Promise<Target> {
   return { url: `http://127.0.0.1:${port}/invocations`, headers: {}, pgid: child.pid as number };
 }
 
+async function startHttpOnly(): Promise<Target> {
+  const port = await freePort();
+  // An answer the size and shape of the model's, fixed: this server only measures what HTTP itself costs.
+  const answer = JSON.stringify({ predictions: [{ label: row.label, probabilities: [0.98, 0.01, 0.01] }] });
+  const child = start('http-only', process.execPath, [
+    path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'),
+    path.join(ROOT, 'bench/serving/http-only.ts'),
+    String(port),
+    answer,
+  ]);
+  await waitFor(`http://127.0.0.1:${port}/health`, child, 'http-only');
+  return { url: `http://127.0.0.1:${port}/invocations`, headers: {}, pgid: child.pid as number };
+}
+
 /** One POST on a keep-alive agent; answers status and body text. */
 function post(agent: http.Agent, target: Target): Promise<{ status: number; text: string }> {
   const u = new URL(target.url);
@@ -346,6 +361,7 @@ const targets: [string, () => Promise<Target>][] = [
   ['mlflow-sklearn', () => startMlflow('mlflow-sklearn', 'sklearn_model')],
   ['mlflow-onnx', () => startMlflow('mlflow-onnx', 'onnx_model')],
   ['floor', startFloor],
+  ['http-only', startHttpOnly],
 ];
 const only = args.get('targets')?.split(',');
 const started: [string, Target][] = [];
@@ -385,6 +401,7 @@ for (const clients of concurrencies) {
 }
 
 const get = (t: string, c: number) => results.find((r) => r.target === t && r.clients === c) as Result;
+const find = (t: string, c: number) => results.find((r) => r.target === t && r.clients === c);
 const lines = [
   '',
   '| clients | target | req/s | p50 ms | p99 ms | server CPU ms/req | errors |',
@@ -403,6 +420,12 @@ for (const c of only ? [] : concurrencies) {
     lines.push(`| ${peer} p50 / Weir p50 | ${c} | ${(p.p50 / weir.p50).toFixed(1)}x | >= 10x |`);
     lines.push(`| Weir req/s / ${peer} req/s | ${c} | ${(weir.rps / p.rps).toFixed(1)}x | >= 10x |`);
     lines.push(`| ${peer} CPU/req / Weir CPU/req | ${c} | ${(p.cpuMs / weir.cpuMs).toFixed(1)}x | (load-independent) |`);
+  }
+  const ceiling = find('http-only', c);
+  if (ceiling) {
+    const onnx = get('mlflow-onnx', c);
+    lines.push(`| mlflow-onnx p50 / http-only p50 | ${c} | ${(onnx.p50 / ceiling.p50).toFixed(1)}x | (what no Node server can beat) |`);
+    lines.push(`| http-only req/s / mlflow-onnx req/s | ${c} | ${(ceiling.rps / onnx.rps).toFixed(1)}x | (what no Node server can beat) |`);
   }
   lines.push(`| Weir p50 / floor p50 | ${c} | ${(weir.p50 / get('floor', c).p50).toFixed(2)}x | <= 1.5x |`);
   lines.push(`| Weir CPU/req / floor CPU/req | ${c} | ${(weir.cpuMs / get('floor', c).cpuMs).toFixed(2)}x | (load-independent) |`);
