@@ -77,6 +77,24 @@ describe('inference capture batches', () => {
     expect(rows.map((r) => r.databricks_request_id)).toEqual(Array.from({ length: 12 }, (_, i) => `r${i}`));
   });
 
+  it('logs a compaction that fails and goes on appending batches', async () => {
+    const t = { ...target, table: 'broken_payload' };
+    const dir = path.join(root, 'c', 's', 'broken_payload');
+    const logged: string[] = [];
+    const capture = createInferenceCapture({ tables, maxRows: 1, compactEveryBatches: 2, flushEveryMs: 3_600_000, log: (m) => logged.push(m) });
+    capture.record(t, row(0));
+    await capture.written();
+    // The first batch's data file disappears, so the compaction that reads it after the second append fails.
+    for (const f of (await openDeltaTable(dir).snapshot()).files) fs.rmSync(path.join(dir, f.path));
+    for (let i = 1; i <= 3; i++) capture.record(t, row(i));
+    await capture.stop();
+    expect(logged.filter((m) => m.includes('small files could not be compacted'))).toHaveLength(1);
+    expect(capture.lastError('c.s.broken_payload')).toBeNull();
+    const history = await openDeltaTable(dir).history();
+    expect(history.filter((h) => h.operation === 'OPTIMIZE')).toHaveLength(0);
+    expect(history.filter((h) => h.operation === 'WRITE')).toHaveLength(3);
+  });
+
   it('stores every string exactly as recorded (quotes, backslashes, control characters, non-ASCII, 100 kB) and types the columns', async () => {
     const awkward = [
       "it's",
