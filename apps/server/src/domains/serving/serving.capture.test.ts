@@ -5,6 +5,7 @@ import path from 'node:path';
 import { openDeltaTable } from '@weir/delta';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createInferenceCapture, type PayloadTables } from './serving.capture.ts';
+import { startCaptureThread } from './serving.capture-thread.ts';
 
 describe('inference capture batches', () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-capture-'));
@@ -56,6 +57,35 @@ describe('inference capture batches', () => {
     expect(first?.client_request_id).toBeNull();
     expect(String(first?.date instanceof Date ? first.date.toISOString().slice(0, 10) : first?.date)).toBe('2026-01-02');
     expect(capture.lastError('c.s.ep_payload')).toBeNull();
+  });
+
+  it('writes the same batches on the event loop when the capture thread is off', async () => {
+    const t = { ...target, table: 'loop_payload' };
+    const capture = createInferenceCapture({ tables, maxRows: 2, compactEveryBatches: 2, flushEveryMs: 3_600_000, writerThread: false });
+    for (let i = 0; i < 7; i++) capture.record(t, row(i));
+    await capture.stop();
+    expect(capture.lastError('c.s.loop_payload')).toBeNull();
+    const table = openDeltaTable(path.join(root, 'c', 's', 'loop_payload'));
+    expect((await table.history()).map((h) => h.operation)).toEqual(['WRITE', 'OPTIMIZE', 'WRITE', 'WRITE', 'CREATE TABLE AS SELECT']);
+    const rows = await (await table.snapshot()).readRows({ orderBy: 'timestamp_ms' });
+    expect(rows.map((r) => r.databricks_request_id)).toEqual(Array.from({ length: 7 }, (_, i) => `r${i}`));
+  });
+
+  it('reports the batch a failed capture thread held, and writes the next ones on the event loop', async () => {
+    const t = { ...target, table: 'fallback_payload' };
+    const dir = path.join(root, 'c', 's', 'fallback_payload');
+    const seed = createInferenceCapture({ tables, maxRows: 1, flushEveryMs: 3_600_000, writerThread: false });
+    seed.record(t, row(0));
+    await seed.stop();
+    const logged: string[] = [];
+    const thread = startCaptureThread((m) => logged.push(m), new URL('./serving.capture-thread.fixture.mjs', import.meta.url));
+    const line = (i: number) => Buffer.from(`${JSON.stringify({ ...row(i), date: '2026-01-02', request: 'q', response: 'a' })}\n`);
+    await expect(thread.append(dir, line(1), false)).rejects.toThrow(/capture thread stopped/);
+    expect(logged.join('\n')).toMatch(/batches are written on the event loop/);
+    await expect(thread.append(dir, line(2), false)).resolves.toEqual({ compactError: null });
+    await thread.stop();
+    const rows = await (await openDeltaTable(dir).snapshot()).readRows({ orderBy: 'timestamp_ms' });
+    expect(rows.map((r) => r.databricks_request_id)).toEqual(['r0', 'r2']);
   });
 
   it("compacts a table's small files after every compactEveryBatches batches, keeping every row once", async () => {

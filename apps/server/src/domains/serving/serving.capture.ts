@@ -1,8 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import fsp from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { openDeltaTable } from '@weir/delta';
+import { type CaptureThread, startCaptureThread } from './serving.capture-thread.ts';
+import { appendPayloadBatch, createPayloadTable, withBatchFile } from './serving.capture-writer.ts';
 
 /** One captured request/response, in the columns of Databricks' legacy inference (payload) tables. */
 export interface PayloadRow {
@@ -49,7 +46,6 @@ export interface InferenceCapture {
   stop(): Promise<void>;
 }
 
-const sqlString = (v: string) => `'${v.replace(/'/g, "''")}'`;
 // A lone surrogate (a client_request_id can carry one through a JSON escape) becomes U+FFFD, as it would on its way
 // into DuckDB as UTF-8 anyway; DuckDB's JSON reader would refuse the whole batch over it.
 const wellFormed = (v: string | null) => (v === null ? null : v.toWellFormed());
@@ -84,16 +80,6 @@ interface PendingRows {
 
 const INITIAL_BUFFER_BYTES = 256 * 1024;
 
-/**
- * Properties of a payload table Weir creates. File statistics (for data skipping) cover the columns one filters by and
- * leave out `request` and `response`: min/max of JSON bodies skip nothing, and computing them meant reading every new
- * file back (about a tenth of the cost of each micro-batch).
- */
-const PAYLOAD_TABLE_PROPERTIES = {
-  'delta.dataSkippingStatsColumns':
-    'client_request_id,databricks_request_id,date,timestamp_ms,status_code,execution_time_ms,served_entity_name,model_name,model_version',
-};
-
 /** Appends a line, growing the buffer when the line might not fit (UTF-8 takes at most 3 bytes per UTF-16 unit). */
 function appendLine(p: PendingRows, line: string): void {
   const need = p.used + line.length * 3;
@@ -107,29 +93,11 @@ function appendLine(p: PendingRows, line: string): void {
 }
 
 /**
- * A DuckDB SELECT reading a batch file with the payload table's column types. The rows travel as a file for DuckDB's
- * JSON reader: as a VALUES list a thousand rows cost DuckDB about 130 ms of parsing and binding (more CPU than the
- * requests they record), as one JSON string literal about 30 ms, as a file about 17 ms.
- */
-function batchQuery(file: string): string {
-  return `SELECT client_request_id, databricks_request_id, date, timestamp_ms, status_code, execution_time_ms, request, response,
-    served_entity_name, model_name, model_version
-    FROM read_json(${sqlString(file)}, format = 'newline_delimited', columns = {client_request_id: 'VARCHAR',
-      databricks_request_id: 'VARCHAR', date: 'DATE', timestamp_ms: 'BIGINT', status_code: 'INTEGER', execution_time_ms: 'BIGINT',
-      request: 'VARCHAR', response: 'VARCHAR', served_entity_name: 'VARCHAR', model_name: 'VARCHAR', model_version: 'VARCHAR'})`;
-}
-
-/**
  * Auto-compaction: after this many micro-batches of a table, its small files are rewritten into one (as Delta's
  * auto compact does once 50 small files gather). An inference table gets a file per micro-batch, several a second
  * under load, and every read of the table opens every file.
  */
 const COMPACT_EVERY_BATCHES = 50;
-/**
- * Files below this size are compacted. The file a compaction writes is usually above it, so each row is rewritten
- * about once; below it (a quiet endpoint), the rewrite stays under this size.
- */
-const SMALL_FILE_BYTES = 512 * 1024;
 
 /**
  * Micro-batch settings from the environment: WEIR_INFERENCE_FLUSH_SECONDS (default 10) and WEIR_INFERENCE_FLUSH_ROWS
@@ -153,6 +121,8 @@ export function createInferenceCapture(deps: {
   flushEveryMs?: number;
   maxRows?: number;
   compactEveryBatches?: number;
+  /** Write batches to existing tables on a thread of their own (default true); the first batch of a table is written here. */
+  writerThread?: boolean;
   log?: (message: string) => void;
 }): InferenceCapture {
   const flushEveryMs = deps.flushEveryMs ?? 10_000;
@@ -161,6 +131,13 @@ export function createInferenceCapture(deps: {
   /** Batches appended per table since its last compaction (in memory: a restart only delays the next one). */
   const batchesSinceCompaction = new Map<string, number>();
   const log = deps.log ?? (() => {});
+  // Started with the first append, so a server that captures nothing runs no extra thread.
+  let captureThread: CaptureThread | null = null;
+  const append = (dir: string, lines: Uint8Array, compact: boolean) => {
+    if (deps.writerThread === false) return appendPayloadBatch(dir, lines, compact);
+    captureThread ??= startCaptureThread(log);
+    return captureThread.append(dir, lines, compact);
+  };
   const buffers = new Map<string, PendingRows>();
   /** Full names of the targets seen (a serving generation passes the same target object with every request). */
   const fullNames = new WeakMap<PayloadTarget, string>();
@@ -170,42 +147,21 @@ export function createInferenceCapture(deps: {
 
   async function writeBatch(target: PayloadTarget, lines: Buffer, rows: number): Promise<void> {
     const full = `${target.catalog}.${target.schema}.${target.table}`;
-    // The file exists only while its batch is written: a kill leaves at most a stray file in the temp directory.
-    const file = path.join(os.tmpdir(), `weir-capture-${randomUUID()}.ndjson`);
     try {
-      await fsp.writeFile(file, lines, { mode: 0o600 });
-      const query = batchQuery(file);
       const dir = await deps.tables.locate(target.catalog, target.schema, target.table);
       if (dir) {
-        await openDeltaTable(dir).write(query);
         const batches = (batchesSinceCompaction.get(full) ?? 0) + 1;
-        batchesSinceCompaction.set(full, batches);
-        if (batches >= compactEveryBatches) {
-          batchesSinceCompaction.set(full, 0);
-          await compact(full, dir);
-        }
+        const compact = batches >= compactEveryBatches;
+        batchesSinceCompaction.set(full, compact ? 0 : batches);
+        const { compactError } = await append(dir, lines, compact);
+        if (compactError !== null) log(`inference table ${full}: small files could not be compacted: ${compactError}`);
       } else
-        await deps.tables.create(target.owner, target.catalog, target.schema, target.table, (d) =>
-          openDeltaTable(d)
-            .write(query, { configuration: PAYLOAD_TABLE_PROPERTIES })
-            .then(() => {}),
-        );
+        await withBatchFile(lines, (file) => deps.tables.create(target.owner, target.catalog, target.schema, target.table, (d) => createPayloadTable(d, file)));
       errors.delete(full);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       errors.set(full, message);
       log(`inference table ${full}: ${rows} rows could not be written: ${message}`);
-    } finally {
-      await fsp.rm(file, { force: true });
-    }
-  }
-
-  /** Rewrites a table's small files into one (Delta OPTIMIZE: same rows, `dataChange` false). A failure is only logged. */
-  async function compact(full: string, dir: string): Promise<void> {
-    try {
-      await openDeltaTable(dir).optimize({ targetFileSize: SMALL_FILE_BYTES });
-    } catch (err) {
-      log(`inference table ${full}: small files could not be compacted: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 
@@ -250,6 +206,7 @@ export function createInferenceCapture(deps: {
     async stop() {
       clearInterval(timer);
       await flushAll();
+      await captureThread?.stop();
     },
   };
 }
