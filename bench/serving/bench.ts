@@ -183,31 +183,22 @@ async function startMlflow(name: string, modelDir: string): Promise<Target> {
   return { url: `http://127.0.0.1:${port}/invocations`, headers: {}, pgid: child.pid as number };
 }
 
-async function startFloor(): Promise<Target> {
+/** Starts one of this directory's Node servers through tsx, with the arguments made for its port, once it answers /health. */
+async function startNodeScript(name: string, script: string, argsFor: (port: number) => string[]): Promise<Target> {
   const port = await freePort();
-  const child = start('floor', process.execPath, [
-    path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'),
-    path.join(ROOT, 'bench/serving/floor.ts'),
-    path.join(work, 'onnx_model/model.onnx'),
-    String(port),
-  ]);
-  await waitFor(`http://127.0.0.1:${port}/health`, child, 'floor');
+  const child = start(name, process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), path.join(ROOT, 'bench/serving', script), ...argsFor(port)]);
+  await waitFor(`http://127.0.0.1:${port}/health`, child, name);
   return { url: `http://127.0.0.1:${port}/invocations`, headers: {}, pgid: child.pid as number };
 }
 
-async function startHttpOnly(): Promise<Target> {
-  const port = await freePort();
-  // An answer the size and shape of the model's, fixed: this server only measures what HTTP itself costs.
-  const answer = JSON.stringify({ predictions: [{ label: row.label, probabilities: [0.98, 0.01, 0.01] }] });
-  const child = start('http-only', process.execPath, [
-    path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'),
-    path.join(ROOT, 'bench/serving/http-only.ts'),
+const startFloor = () => startNodeScript('floor', 'floor.ts', (port) => [path.join(work, 'onnx_model/model.onnx'), String(port)]);
+
+// An answer the size and shape of the model's, fixed: this server only measures what HTTP itself costs.
+const startHttpOnly = () =>
+  startNodeScript('http-only', 'http-only.ts', (port) => [
     String(port),
-    answer,
+    JSON.stringify({ predictions: [{ label: row.label, probabilities: [0.98, 0.01, 0.01] }] }),
   ]);
-  await waitFor(`http://127.0.0.1:${port}/health`, child, 'http-only');
-  return { url: `http://127.0.0.1:${port}/invocations`, headers: {}, pgid: child.pid as number };
-}
 
 /** One POST on a keep-alive agent; answers status and body text. */
 function post(agent: http.Agent, target: Target): Promise<{ status: number; text: string }> {
@@ -400,8 +391,8 @@ for (const clients of concurrencies) {
   }
 }
 
-const get = (t: string, c: number) => results.find((r) => r.target === t && r.clients === c) as Result;
 const find = (t: string, c: number) => results.find((r) => r.target === t && r.clients === c);
+const get = (t: string, c: number) => find(t, c) as Result;
 const lines = [
   '',
   '| clients | target | req/s | p50 ms | p99 ms | server CPU ms/req | errors |',

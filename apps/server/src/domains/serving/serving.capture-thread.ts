@@ -34,8 +34,7 @@ export function startCaptureThread(
     for (const p of pending.values()) p.reject(new Error(`the capture thread stopped: ${reason}`));
     pending.clear();
   }
-  worker.on('message', (m: { ready?: true; id?: number; compactError?: string | null; error?: string }) => {
-    if (m.id === undefined) return;
+  worker.on('message', (m: { id: number; compactError?: string | null; error?: string }) => {
     const p = pending.get(m.id);
     if (!p) return;
     pending.delete(m.id);

@@ -14,4 +14,3 @@ parentPort.on('message', async (message) => {
     parentPort.postMessage({ id: message.id, error: err instanceof Error ? err.message : String(err) });
   }
 });
-parentPort.postMessage({ ready: true });
